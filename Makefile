@@ -1,0 +1,39 @@
+# artgan: two commands do everything on a fresh machine.
+#   make demo   install, train DCGAN briefly on the built-in landscapes, write images
+#   make test   install, run the test suite (what CI runs)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Busy-waiting OpenMP threads make a shared 2-core machine crawl.
+export OMP_WAIT_POLICY ?= PASSIVE
+
+.PHONY: install demo test lint bench clean
+
+$(BIN)/artgan: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first, pinned: the local CPU wheel; an unpinned torch pulls GBs of CUDA.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/artgan
+
+demo: install
+	rm -rf runs/demo
+	$(BIN)/artgan train --model dcgan --resolution 32 --steps 600 --precision bf16 \
+		--sample-every 200 --ckpt-every 200 --out runs/demo
+	$(BIN)/artgan generate runs/demo --n 64 --seed 0 --out runs/demo/generated
+	@echo "demo done: open runs/demo/samples/latest.png and runs/demo/generated/grid_seed0_n64.png"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf runs build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,12 @@
+"""The one exception type users see.
+
+Library code raises :class:`ArtganError` for anything caused by the user's input or
+environment (bad folder, bad config, corrupt checkpoint, full disk). The CLI prints its
+message on one line and exits with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ArtganError(Exception):
+    """A problem the user can fix; the message says what and how."""

@@ -1,0 +1,87 @@
+"""Where and how tensors run: device choice, thread caps, precision.
+
+``OMP_WAIT_POLICY=PASSIVE`` must be in the environment before torch's OpenMP runtime
+starts, so the CLI sets it (unless the user chose otherwise) before importing torch.
+Busy-waiting OpenMP threads on a shared 2-core machine make everything slower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from artgan.errors import ArtganError
+
+
+def set_env_defaults() -> None:
+    """Environment defaults that only work if set before torch is imported."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def default_threads() -> int:
+    """All cores up to 8: past that, small GAN convs stop scaling and starve neighbours."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ArtganError("--device cuda asked for, but torch sees no CUDA GPU")
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise ArtganError("--device mps asked for, but MPS is not available here")
+    if name not in ("cpu", "cuda", "mps"):
+        raise ArtganError(f"unknown device '{name}' (use auto, cpu, cuda or mps)")
+    return torch.device(name)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: torch.device
+    precision: str  # fp32 | bf16
+    channels_last: bool
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.channels_last else torch.contiguous_format
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def setup_runtime(
+    device: str = "auto", precision: str = "fp32", threads: int = 0, channels_last: bool = True
+) -> Runtime:
+    """Pick the device, cap threads and check the precision is supported there."""
+    set_env_defaults()
+    dev = resolve_device(device)
+    n = threads if threads > 0 else default_threads()
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    if precision not in ("fp32", "bf16"):
+        raise ArtganError(f"unknown precision '{precision}' (use fp32 or bf16)")
+    if precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ArtganError("this CUDA GPU does not support bf16; use --precision fp32")
+    return Runtime(dev, precision, channels_last)
+
+
+@contextlib.contextmanager
+def eval_mode(module: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)

@@ -1,0 +1,84 @@
+"""Training metrics on disk: ``metrics.jsonl`` (one JSON object per logged step),
+``losses.csv`` (step, loss_d, loss_g) and ``losses.png`` (the G and D curves)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+class MetricLog:
+    def __init__(self, run_dir: str | Path) -> None:
+        self.jsonl = Path(run_dir) / "metrics.jsonl"
+        self.csv = Path(run_dir) / "losses.csv"
+        self.png = Path(run_dir) / "losses.png"
+
+    def truncate_after(self, step: int) -> None:
+        """Drop rows logged after ``step`` (by a run that crashed after its last
+        checkpoint), so a resumed run's log has each step once."""
+        rows = [r for r in self.read() if r.get("step", 0) <= step]
+        tmp = self.jsonl.with_suffix(".jsonl.tmp")
+        with open(tmp, "w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+        os.replace(tmp, self.jsonl)
+        self._rewrite_csv(rows)
+
+    def append(self, row: dict[str, Any]) -> None:
+        with open(self.jsonl, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        self._append_csv(row)
+
+    def _rewrite_csv(self, rows: list[dict[str, Any]]) -> None:
+        self.csv.unlink(missing_ok=True)
+        for r in rows:
+            if "loss_d" in r:
+                self._append_csv(r)
+
+    def _append_csv(self, row: dict[str, Any]) -> None:
+        new = not self.csv.exists()
+        with open(self.csv, "a", newline="") as f:
+            w = csv.writer(f)
+            if new:
+                w.writerow(["step", "loss_d", "loss_g"])
+            w.writerow([row["step"], f"{row['loss_d']:.6g}", f"{row['loss_g']:.6g}"])
+
+    def read(self) -> list[dict[str, Any]]:
+        if not self.jsonl.exists():
+            return []
+        rows = []
+        with open(self.jsonl) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        continue  # a line cut short by a crash
+        return rows
+
+    def plot(self) -> None:
+        rows = [r for r in self.read() if "loss_d" in r]
+        if not rows:
+            return
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        steps = [r["step"] for r in rows]
+        fig, ax = plt.subplots(figsize=(7, 3.5), dpi=110)
+        ax.plot(steps, [r["loss_d"] for r in rows], label="D loss", lw=0.8)
+        ax.plot(steps, [r["loss_g"] for r in rows], label="G loss", lw=0.8)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.legend()
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        tmp = self.png.with_suffix(".tmp.png")
+        fig.savefig(tmp)
+        plt.close(fig)
+        os.replace(tmp, self.png)

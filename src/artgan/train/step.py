@@ -1,0 +1,70 @@
+"""One adversarial training step: ``n_critic`` discriminator updates, one generator
+update, one EMA update. Kept free of logging and I/O so the benchmark can time it
+against a bare loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from artgan.runtime import Runtime
+from artgan.train.ema import ema_decay_at, update_ema
+from artgan.train.losses import d_loss, g_loss
+from artgan.train.rng import generator_for
+from artgan.train.state import GANState
+
+BatchFn = Callable[[int], tuple[Tensor, Tensor]]
+
+
+def gan_step(state: GANState, batch_fn: BatchFn, rt: Runtime) -> dict[str, Tensor]:
+    """Advance ``state`` by one generator step. ``batch_fn(i)`` returns real batch ``i``.
+
+    The last critic step's fake batch is kept (with its graph) for the generator update,
+    as in the reference DCGAN loop: it saves one generator forward per step.
+    Returns detached scalar tensors (no host sync here; the caller decides when to read).
+    """
+    cfg = state.cfg
+    t, loss_kind = state.step, cfg.train.loss
+    G, D = state.G, state.D
+    n_critic = cfg.optim.n_critic
+    B = cfg.train.batch_size
+    D.requires_grad_(True)
+    for k in range(n_critic):
+        real, _ = batch_fn(t * n_critic + k)
+        z = state.latent.join(state.latent.sample(B, generator_for(cfg.train.seed, t, k, "z")))
+        z = z.to(rt.device)
+        last = k == n_critic - 1
+        with torch.set_grad_enabled(last), rt.autocast():
+            fake = G(z)
+        with rt.autocast():
+            real_out, fake_out = D(real), D(fake.detach())
+        loss_d = d_loss(loss_kind, real_out, fake_out)
+        state.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        state.opt_d.step()
+
+    # Generator update; D's weights are frozen so no gradient is computed for them.
+    D.requires_grad_(False)
+    with rt.autocast():
+        fake_out = D(fake)
+    loss_g = g_loss(loss_kind, fake_out)
+    state.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    state.opt_g.step()
+    D.requires_grad_(True)
+
+    update_ema(state.G_ema, G, ema_decay_at(t, cfg.train.ema_decay, cfg.train.ema_rampup))
+    state.step += 1
+    return {
+        "loss_d": loss_d.detach(),
+        "loss_g": loss_g.detach(),
+        "d_real": _mean_score(real_out),
+        "d_fake": _mean_score(fake_out),
+    }
+
+
+def _mean_score(out: Tensor | list[Tensor] | tuple[Tensor, ...]) -> Tensor:
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    return torch.stack([o.detach().float().mean() for o in outs]).mean()

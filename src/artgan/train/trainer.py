@@ -1,0 +1,224 @@
+"""The training loop: data, run folder, progress, samples, logs and checkpoints.
+
+Library use::
+
+    from artgan.config import resolve
+    from artgan.train import Trainer
+    Trainer(resolve(preset="dcgan"), "runs/demo").fit()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from artgan import __version__
+from artgan.config import Config
+from artgan.data import ImageSet, load_dataset, split_indices
+from artgan.errors import ArtganError
+from artgan.imageio import save_grid
+from artgan.runtime import Runtime, setup_runtime
+from artgan.train.batches import BatchSource
+from artgan.train.checkpoint import CheckpointManager
+from artgan.train.ema import standing_stats
+from artgan.train.logger import MetricLog
+from artgan.train.rng import generator_for
+from artgan.train.state import GANState, build_state
+from artgan.train.step import gan_step
+
+
+class Trainer:
+    """Trains ``cfg`` into ``run_dir``. With ``resume_state`` (a loaded checkpoint) the
+    run continues exactly where that checkpoint left off."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        run_dir: str | Path,
+        resume_state: dict[str, Any] | None = None,
+        dataset: ImageSet | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.rt: Runtime = setup_runtime(
+            cfg.train.device, cfg.train.precision, cfg.train.threads, cfg.train.channels_last
+        )
+        self.ckpts = CheckpointManager(self.run_dir, cfg.train.keep_checkpoints)
+        if resume_state is None and self.ckpts.step_files():
+            raise ArtganError(
+                f"run folder '{self.run_dir}' already holds checkpoints; continue it with "
+                f"`artgan train --resume {self.run_dir}` or choose another --out"
+            )
+        d = cfg.data
+        self.dataset = dataset or load_dataset(
+            d.path, d.resolution, d.fit, d.cache_dir, progress=cfg.train.progress
+        )
+        self.train_idx, self.test_idx = split_indices(
+            self.dataset.files, d.train_fraction, d.split_seed
+        )
+        if resume_state is not None:
+            self._check_same_data(resume_state)
+        labels = self.dataset.labels[self.train_idx]
+        self.batches = BatchSource(
+            self.dataset.images[self.train_idx],
+            labels if d.use_labels else labels * 0 - 1,
+            cfg.train.batch_size,
+            cfg.train.seed,
+            d.augment,
+            self.rt.device,
+            self.rt.memory_format,
+        )
+        self.state: GANState = build_state(cfg, self.rt)
+        if resume_state is not None:
+            self.state.load_state_dict(resume_state)
+        self.log = MetricLog(self.run_dir)
+        self.fixed_latent = self.state.latent.join(
+            self.state.latent.sample(cfg.train.n_samples, generator_for(cfg.train.seed, "fixed"))
+        )
+        self._stop_requested = False
+
+    # ----------------------------------------------------------------- run folder
+    def data_info(self) -> dict[str, Any]:
+        ds = self.dataset
+        return {
+            "source": ds.source,
+            "fingerprint": ds.fingerprint,
+            "n_images": len(ds),
+            "n_skipped": len(ds.skipped),
+            "class_names": list(ds.class_names),
+            "n_train": len(self.train_idx),
+            "n_test": len(self.test_idx),
+        }
+
+    def _check_same_data(self, ckpt: dict[str, Any]) -> None:
+        old = ckpt.get("data", {}).get("fingerprint")
+        if old is not None and old != self.dataset.fingerprint:
+            raise ArtganError(
+                f"the training data changed since this run's checkpoint (source "
+                f"'{self.dataset.source}'): files were added, removed or modified, so the "
+                f"train/test split and the resumed run would differ; restore the folder or "
+                f"start a new run"
+            )
+
+    def _write_run_files(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.yaml").write_text(self.cfg.to_yaml())
+        files = self.dataset.files
+        split = {
+            "train_fraction": self.cfg.data.train_fraction,
+            "seed": self.cfg.data.split_seed,
+            "train": [files[i] for i in self.train_idx],
+            "test": [files[i] for i in self.test_idx],
+        }
+        (self.run_dir / "split.json").write_text(json.dumps(split))
+        meta = {
+            "artgan_version": __version__,
+            "torch_version": torch.__version__,
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "device": str(self.rt.device),
+            "threads": torch.get_num_threads(),
+            "data": self.data_info(),
+            "skipped_files": list(self.dataset.skipped)[:100],
+        }
+        (self.run_dir / "run.json").write_text(json.dumps(meta, indent=2))
+
+    # ------------------------------------------------------------------- outputs
+    def save_checkpoint(self) -> Path:
+        return self.ckpts.save(self.state.state_dict(self.data_info()), self.state.step)
+
+    @torch.no_grad()
+    def save_samples(self) -> Path:
+        g = standing_stats(self.state.G_ema, self.state.latent)
+        with self.rt.autocast():
+            imgs = torch.cat([g(chunk.to(self.rt.device)) for chunk in self.fixed_latent.split(64)])
+        path = self.run_dir / "samples" / f"step_{self.state.step:07d}.png"
+        save_grid(imgs, path)
+        save_grid(imgs, self.run_dir / "samples" / "latest.png")
+        return path
+
+    # ---------------------------------------------------------------------- loop
+    def fit(self, until_step: int | None = None) -> Path:
+        """Train to ``until_step`` (default: ``train.steps``); returns the last checkpoint."""
+        cfg = self.cfg.train
+        end = cfg.steps if until_step is None else until_step
+        self._write_run_files()
+        self.log.truncate_after(self.state.step)
+        last_ckpt: Path | None = None
+        bar = tqdm(
+            total=end,
+            initial=self.state.step,
+            desc=f"train {self.cfg.model.name}",
+            unit="step",
+            disable=not cfg.progress,
+            dynamic_ncols=True,
+        )
+        t0, s0 = time.perf_counter(), self.state.step
+        with bar, self._graceful_interrupt():
+            while self.state.step < end and not self._stop_requested:
+                out = gan_step(self.state, self.batches.get, self.rt)
+                step = self.state.step
+                bar.update(1)
+                if step % cfg.log_every == 0 or step == end:
+                    row = self._log_row(out, t0, s0)
+                    t0, s0 = time.perf_counter(), step
+                    bar.set_postfix(
+                        D=f"{row['loss_d']:.3f}",
+                        G=f"{row['loss_g']:.3f}",
+                        img_s=f"{row['img_per_s']:.0f}",
+                    )
+                if step % cfg.sample_every == 0 or step == end:
+                    self.save_samples()
+                    self.log.plot()
+                if step % cfg.ckpt_every == 0 or step == end:
+                    last_ckpt = self.save_checkpoint()
+        if self._stop_requested:
+            last_ckpt = self.save_checkpoint()
+            self.log.plot()
+            raise ArtganError(
+                f"interrupted at step {self.state.step}; checkpoint saved to {last_ckpt}. "
+                f"Continue with: artgan train --resume {self.run_dir}"
+            )
+        if last_ckpt is None:  # already at or past `end` when called
+            last_ckpt = self.save_checkpoint()
+        return last_ckpt
+
+    def _log_row(self, out: dict[str, torch.Tensor], t0: float, s0: int) -> dict[str, Any]:
+        dt = max(time.perf_counter() - t0, 1e-9)
+        n_steps = self.state.step - s0
+        imgs = n_steps * self.cfg.train.batch_size * self.cfg.optim.n_critic
+        row = {"step": self.state.step, **{k: float(v) for k, v in out.items()}}
+        row["img_per_s"] = imgs / dt
+        row["s_per_step"] = dt / max(n_steps, 1)
+        row["time"] = time.time()
+        self.log.append(row)
+        return row
+
+    @contextlib.contextmanager
+    def _graceful_interrupt(self) -> Iterator[None]:
+        """First Ctrl-C finishes the current step and checkpoints; a second one aborts."""
+
+        def handler(signum: int, frame: Any) -> None:
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            tqdm.write("interrupt: finishing this step and saving a checkpoint…")
+
+        try:
+            previous = signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not in the main thread: leave signals alone
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
