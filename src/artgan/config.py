@@ -51,6 +51,27 @@ class ModelConfig:
     g_channels: int = 64  # width of the last generator stage
     d_channels: int = 64  # width of the first discriminator stage
     max_channels: int = 512
+    # MIGAN ablations (paper Table 1): a False flag removes the module entirely.
+    use_ams: bool = True
+    use_sft: bool = True
+    use_sa: bool = True
+    use_eca: bool = True
+    cond_channels: int = 32  # SFT condition-map channels
+    d_scales: int = 2  # multi-scale discriminator: image + 2x downsampled copy
+
+
+@dataclass
+class LossConfig:
+    """Weights of the generator's extra terms (MIGAN eq. 7, 17-20) and of the GP."""
+
+    gp_weight: float = 10.0  # WGAN-GP penalty on D (eq. 19 text)
+    lambda_info: float = 1.0  # λ_I: InfoGAN bound on the latent cycle (eq. 7)
+    info_z_weight: float = 0.1  # share of the z' reconstruction inside L_I
+    lambda_ms: float = 1.0  # λ: MS-SSIM + L1 on the image cycle (eq. 18)
+    ms_alpha: float = 0.84  # α in L_MS = α(1 - MS-SSIM) + (1 - α)·L1
+    eta_per: float = 0.1  # η: VGG19 perceptual loss on the image cycle (eq. 20)
+    perceptual_layers: str = "relu1_2,relu2_2,relu3_4"
+    cycle_batch: int = 8  # real images per step through x → E → G → x̂ (CPU budget)
 
 
 @dataclass
@@ -66,7 +87,7 @@ class OptimConfig:
 class TrainConfig:
     steps: int = 3000  # generator steps
     batch_size: int = 64
-    loss: str = "bce"  # bce (non-saturating, paper eq. 1-2) | hinge
+    loss: str = "bce"  # bce (non-saturating, eq. 1-2) | hinge (SAGAN) | wgan-gp (MIGAN)
     seed: int = 0
     ema_decay: float = 0.999
     ema_rampup: bool = True  # decay = min(decay, (1+t)/(10+t)): EMA tracks G early on
@@ -87,6 +108,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,7 +120,7 @@ class Config:
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "data.fit": ("crop", "pad"),
-    "train.loss": ("bce", "hinge"),
+    "train.loss": ("bce", "hinge", "wgan-gp"),
     "train.precision": ("fp32", "bf16"),
     "train.device": ("auto", "cpu", "cuda", "mps"),
 }
@@ -251,6 +273,9 @@ def validate(cfg: Config) -> None:
         "model.g_channels": cfg.model.g_channels,
         "model.d_channels": cfg.model.d_channels,
         "optim.n_critic": cfg.optim.n_critic,
+        "model.cond_channels": cfg.model.cond_channels,
+        "model.d_scales": cfg.model.d_scales,
+        "loss.cycle_batch": cfg.loss.cycle_batch,
     }
     for key, value in positive.items():
         if value < 1:
@@ -296,6 +321,7 @@ __all__ = [
     "AugmentConfig",
     "Config",
     "DataConfig",
+    "LossConfig",
     "ModelConfig",
     "OptimConfig",
     "TrainConfig",

@@ -57,7 +57,9 @@ def resume_config(
             f"; older checkpoints you can pass to --resume: {', '.join(others)}" if others else ""
         )
         raise ArtganError(f"{exc}{hint}") from None
-    saved = ckpt["config"]
+    # Rebuilt through the dataclasses, so keys added by newer artgan versions take their
+    # defaults on both sides and do not count as changes.
+    saved = from_dict(ckpt["config"]).to_dict()
     cfg = from_dict(saved)
     for layer in overrides:
         merge(cfg, layer)

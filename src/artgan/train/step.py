@@ -9,20 +9,31 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from artgan.models.latent import Latent
 from artgan.runtime import Runtime
 from artgan.train.ema import ema_decay_at, update_ema
-from artgan.train.losses import d_loss, g_loss
+from artgan.train.losses import d_loss, g_loss, gradient_penalty
 from artgan.train.rng import generator_for
 from artgan.train.state import GANState
 
 BatchFn = Callable[[int], tuple[Tensor, Tensor]]
+# (state, fake images, latent draw behind them, real batch, runtime) → named loss terms;
+# "total" is added to the generator loss (MIGAN's info and cycle terms).
+ExtraTerms = Callable[[GANState, Tensor, Latent, Tensor, Runtime], dict[str, Tensor]]
 
 
-def gan_step(state: GANState, batch_fn: BatchFn, rt: Runtime) -> dict[str, Tensor]:
+def gan_step(
+    state: GANState,
+    batch_fn: BatchFn,
+    rt: Runtime,
+    extra_g_terms: ExtraTerms | None = None,
+) -> dict[str, Tensor]:
     """Advance ``state`` by one generator step. ``batch_fn(i)`` returns real batch ``i``.
 
     The last critic step's fake batch is kept (with its graph) for the generator update,
     as in the reference DCGAN loop: it saves one generator forward per step.
+    With ``train.loss == "wgan-gp"`` the critic loss gets ``gp_weight``·GP on interpolates.
+    ``extra_g_terms`` adds model-specific generator terms (see ``train/objectives.py``).
     Returns detached scalar tensors (no host sync here; the caller decides when to read).
     """
     cfg = state.cfg
@@ -33,14 +44,18 @@ def gan_step(state: GANState, batch_fn: BatchFn, rt: Runtime) -> dict[str, Tenso
     D.requires_grad_(True)
     for k in range(n_critic):
         real, _ = batch_fn(t * n_critic + k)
-        z = state.latent.join(state.latent.sample(B, generator_for(cfg.train.seed, t, k, "z")))
-        z = z.to(rt.device)
+        draw = state.latent.sample(B, generator_for(cfg.train.seed, t, k, "z"))
+        z = state.latent.join(draw).to(rt.device)
         last = k == n_critic - 1
         with torch.set_grad_enabled(last), rt.autocast():
             fake = G(z)
         with rt.autocast():
             real_out, fake_out = D(real), D(fake.detach())
         loss_d = d_loss(loss_kind, real_out, fake_out)
+        if loss_kind == "wgan-gp":
+            gen = generator_for(cfg.train.seed, t, k, "gp")
+            gp = gradient_penalty(D, real, fake, gen, rt.autocast())
+            loss_d = loss_d + cfg.loss.gp_weight * gp
         state.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         state.opt_d.step()
@@ -50,19 +65,25 @@ def gan_step(state: GANState, batch_fn: BatchFn, rt: Runtime) -> dict[str, Tenso
     with rt.autocast():
         fake_out = D(fake)
     loss_g = g_loss(loss_kind, fake_out)
+    terms = extra_g_terms(state, fake, draw, real, rt) if extra_g_terms else {}
+    total_g = loss_g + terms["total"] if terms else loss_g
     state.opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
+    total_g.backward()
     state.opt_g.step()
     D.requires_grad_(True)
 
     update_ema(state.G_ema, G, ema_decay_at(t, cfg.train.ema_decay, cfg.train.ema_rampup))
     state.step += 1
-    return {
+    out = {
         "loss_d": loss_d.detach(),
         "loss_g": loss_g.detach(),
         "d_real": _mean_score(real_out),
         "d_fake": _mean_score(fake_out),
     }
+    if loss_kind == "wgan-gp":
+        out["gp"] = gp.detach()
+    out.update({f"g_{k}": v.detach() for k, v in terms.items() if k != "total"})
+    return out
 
 
 def _mean_score(out: Tensor | list[Tensor] | tuple[Tensor, ...]) -> Tensor:
