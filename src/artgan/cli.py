@@ -64,9 +64,6 @@ def cmd_train(a: argparse.Namespace) -> int:
         out = a.out or f"runs/{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}"
         trainer = Trainer(cfg, out)
         print(f"training {cfg.model.name} at {cfg.data.resolution}px into {out}", file=sys.stderr)
-    ds = trainer.dataset
-    if ds.skipped:
-        print(f"note: skipped {len(ds.skipped)} undecodable files (see run.json)", file=sys.stderr)
     ckpt_path = trainer.fit()
     print(f"done: step {trainer.state.step}, checkpoint {ckpt_path}")
     print(f"samples: {trainer.run_dir / 'samples' / 'latest.png'}")
@@ -167,8 +164,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    # Users see "artgan: warning: …", not a source file and line number.
+    return f"artgan: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     from artgan.errors import ArtganError
+
+    warnings.formatwarning = _format_warning
 
     args = build_parser().parse_args(argv)
     try:
