@@ -34,6 +34,11 @@ def _train_overrides(a: argparse.Namespace) -> list[dict[str, Any]]:
         "train.sample_every": a.sample_every,
         "train.ckpt_every": a.ckpt_every,
         "train.progress": False if a.no_progress else None,
+        "model.use_ams": False if a.no_ams else None,
+        "model.use_sft": False if a.no_sft else None,
+        "model.use_sa": False if a.no_sa else None,
+        "model.use_eca": False if a.no_eca else None,
+        "loss.labels_as_code": True if a.labels_as_code else None,
     }
     layers = []
     for key, value in flat.items():
@@ -122,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="image folder; class subfolders become labels "
         "(default: built-in procedural landscapes)",
     )
-    t.add_argument("--model", help="model name (default dcgan)")
+    t.add_argument("--model", help="dcgan | sagan | migan (default dcgan)")
     t.add_argument("--preset", help="named preset (default: the model's own)")
     t.add_argument("--config", help="YAML file with data/model/optim/train sections")
     t.add_argument("--resolution", type=int, help="training resolution, power of two")
@@ -143,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="override any config key, e.g. --set optim.lr_g=1e-4 (repeatable)",
     )
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    for part, what in [("ams", "multi-scale atrous block"), ("sft", "SFT layers"),
+                       ("sa", "self-attention"), ("eca", "ECA channel attention")]:
+        t.add_argument(f"--no-{part}", action="store_true", help=f"MIGAN ablation: no {what}")
+    t.add_argument("--labels-as-code", action="store_true",
+                   help="tie class folders to MIGAN's categorical code")  # fmt: skip
     t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("generate", help="make images from a run or an exported generator")

@@ -46,7 +46,7 @@ class DataConfig:
 class ModelConfig:
     name: str = "dcgan"
     z_dim: int = 100
-    n_categories: int = 0  # categorical latent code values (0 = none)
+    n_categories: int = 0  # categorical code values (0 = none, -1 = class folders or 10)
     n_continuous: int = 0  # continuous latent codes ~ U(-1, 1)
     g_channels: int = 64  # width of the last generator stage
     d_channels: int = 64  # width of the first discriminator stage
@@ -72,6 +72,7 @@ class LossConfig:
     eta_per: float = 0.1  # η: VGG19 perceptual loss on the image cycle (eq. 20)
     perceptual_layers: str = "relu1_2,relu2_2,relu3_4"
     cycle_batch: int = 8  # real images per step through x → E → G → x̂ (CPU budget)
+    labels_as_code: bool = False  # supervise E's categorical head with class folders
 
 
 @dataclass
@@ -286,8 +287,11 @@ def validate(cfg: Config) -> None:
         raise ArtganError(
             f"data.train_fraction must be between 0 and 1, got {cfg.data.train_fraction}"
         )
-    if cfg.model.n_categories < 0 or cfg.model.n_continuous < 0:
-        raise ArtganError("model.n_categories and model.n_continuous must be >= 0")
+    if cfg.model.n_categories < -1 or cfg.model.n_continuous < 0:
+        raise ArtganError(
+            "model.n_categories must be >= 0 (or -1: one per class folder) and "
+            "model.n_continuous >= 0"
+        )
     from artgan.models.registry import model_names
 
     if cfg.model.name not in model_names():

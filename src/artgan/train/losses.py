@@ -92,7 +92,8 @@ def info_loss(
     if cat is not None and enc.get("cat_logits") is not None:
         total = total + F.cross_entropy(enc["cat_logits"].float(), cat.to(z.device))
     if cont is not None and enc.get("cont_mean") is not None:
-        mean, logvar = enc["cont_mean"].float(), enc["cont_logvar"].float()
+        # Bounded log-variance: an unbounded head can drive the NLL to -inf on easy codes.
+        mean, logvar = enc["cont_mean"].float(), enc["cont_logvar"].float().clamp(-6.0, 6.0)
         nll = 0.5 * (logvar + (cont.to(z.device) - mean) ** 2 * torch.exp(-logvar))
         total = total + nll.sum(1).mean()
     if z_weight > 0 and enc.get("z") is not None:

@@ -17,9 +17,9 @@ from artgan.train.rng import generator_for
 from artgan.train.state import GANState
 
 BatchFn = Callable[[int], tuple[Tensor, Tensor]]
-# (state, fake images, latent draw behind them, real batch, runtime) → named loss terms;
+# (state, fake images, their latent draw, real batch, its labels, runtime) → named terms;
 # "total" is added to the generator loss (MIGAN's info and cycle terms).
-ExtraTerms = Callable[[GANState, Tensor, Latent, Tensor, Runtime], dict[str, Tensor]]
+ExtraTerms = Callable[[GANState, Tensor, Latent, Tensor, Tensor, Runtime], dict[str, Tensor]]
 
 
 def gan_step(
@@ -43,7 +43,7 @@ def gan_step(
     B = cfg.train.batch_size
     D.requires_grad_(True)
     for k in range(n_critic):
-        real, _ = batch_fn(t * n_critic + k)
+        real, labels = batch_fn(t * n_critic + k)
         draw = state.latent.sample(B, generator_for(cfg.train.seed, t, k, "z"))
         z = state.latent.join(draw).to(rt.device)
         last = k == n_critic - 1
@@ -65,7 +65,7 @@ def gan_step(
     with rt.autocast():
         fake_out = D(fake)
     loss_g = g_loss(loss_kind, fake_out)
-    terms = extra_g_terms(state, fake, draw, real, rt) if extra_g_terms else {}
+    terms = extra_g_terms(state, fake, draw, real, labels, rt) if extra_g_terms else {}
     total_g = loss_g + terms["total"] if terms else loss_g
     state.opt_g.zero_grad(set_to_none=True)
     total_g.backward()

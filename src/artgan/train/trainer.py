@@ -26,14 +26,35 @@ from artgan.config import Config
 from artgan.data import ImageSet, load_dataset, split_indices
 from artgan.errors import ArtganError
 from artgan.imageio import save_grid
+from artgan.models import get_model
 from artgan.runtime import Runtime, setup_runtime
 from artgan.train.batches import BatchSource
 from artgan.train.checkpoint import CheckpointManager
 from artgan.train.ema import standing_stats
 from artgan.train.logger import MetricLog
+from artgan.train.objectives import MIGANObjective
 from artgan.train.rng import generator_for
 from artgan.train.state import GANState, build_state
 from artgan.train.step import gan_step
+
+
+def resolve_auto_codes(cfg: Config, dataset: ImageSet) -> None:
+    """``model.n_categories = -1`` → one code value per class folder (10 without folders).
+    The resolved number is what the run's config and checkpoints record."""
+    n_classes = len(dataset.class_names)
+    if cfg.model.n_categories == -1:
+        cfg.model.n_categories = n_classes if n_classes >= 2 else 10
+    if cfg.loss.labels_as_code:
+        if n_classes < 2:
+            raise ArtganError("--labels-as-code needs class subfolders in the data folder")
+        if cfg.model.n_categories != n_classes:
+            raise ArtganError(
+                f"--labels-as-code ties the categorical code to the {n_classes} class "
+                f"folders, but model.n_categories is {cfg.model.n_categories}"
+            )
+        if get_model(cfg.model.name).encoder is None:
+            raise ArtganError(f"--labels-as-code needs a model with an encoder, not "
+                              f"'{cfg.model.name}'")  # fmt: skip
 
 
 class Trainer:
@@ -67,6 +88,7 @@ class Trainer:
         )
         if resume_state is not None:
             self._check_same_data(resume_state)
+        resolve_auto_codes(cfg, self.dataset)
         labels = self.dataset.labels[self.train_idx]
         self.batches = BatchSource(
             self.dataset.images[self.train_idx],
@@ -80,6 +102,8 @@ class Trainer:
         self.state: GANState = build_state(cfg, self.rt)
         if resume_state is not None:
             self.state.load_state_dict(resume_state)
+        # Models with an encoder train it through MIGAN's info and image cycles.
+        self.objective = MIGANObjective(cfg.loss, self.rt) if self.state.E is not None else None
         self.log = MetricLog(self.run_dir)
         self.fixed_latent = self.state.latent.join(
             self.state.latent.sample(cfg.train.n_samples, generator_for(cfg.train.seed, "fixed"))
@@ -165,7 +189,7 @@ class Trainer:
         t0, s0 = time.perf_counter(), self.state.step
         with bar, self._graceful_interrupt():
             while self.state.step < end and not self._stop_requested:
-                out = gan_step(self.state, self.batches.get, self.rt)
+                out = gan_step(self.state, self.batches.get, self.rt, self.objective)
                 step = self.state.step
                 bar.update(1)
                 if step % cfg.log_every == 0 or step == end:

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+
+from artgan.errors import ArtganError
+from artgan.models import LatentSpec
+from artgan.models.migan import Encoder, MIGANGenerator, MultiScaleDiscriminator
+from artgan.models.sagan import SAGANDiscriminator, SAGANGenerator
+from artgan.nn import ECA, AMSBlock, SelfAttention, SFTConditionNet, SFTLayer
+
+SPEC = LatentSpec(12, 4, 2)
+
+
+def _n_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def _latent(n: int = 3, seed: int = 0) -> torch.Tensor:
+    return SPEC.join(SPEC.sample(n, torch.Generator().manual_seed(seed)))
+
+
+def _perturb_zero_inits(m: nn.Module) -> None:
+    """Zero-initialised μ / SFT output convs block gradients to earlier layers."""
+    g = torch.Generator().manual_seed(123)
+    with torch.no_grad():
+        for p in m.parameters():
+            if not p.any():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+
+
+def _gen(res: int, **flags: bool) -> MIGANGenerator:
+    return MIGANGenerator(SPEC.z_dim, 4, 2, res, channels=8, max_channels=32, **flags)
+
+
+@pytest.mark.parametrize(("res", "patches"), [(16, (8, 4)), (32, (8, 8)), (64, (16, 8))])
+def test_shapes(res, patches):
+    torch.manual_seed(0)
+    G = _gen(res)
+    D = MultiScaleDiscriminator(res, channels=8, max_channels=32)
+    E = Encoder(SPEC.z_dim, 4, 2, res, channels=8, max_channels=32)
+    x = G(_latent())
+    assert x.shape == (3, 3, res, res)
+    assert x.abs().max() <= 1.0
+    assert [tuple(t.shape) for t in D(x)] == [
+        (3,),
+        (3, 1, patches[0], patches[0]),
+        (3,),
+        (3, 1, patches[1], patches[1]),
+    ]
+    out = E(x)
+    assert out["z"].shape == (3, 12)
+    assert out["cat_logits"].shape == (3, 4)
+    assert out["cont_mean"].shape == out["cont_logvar"].shape == (3, 2)
+    assert E.to_latent(out).shape == (3, SPEC.dim)
+
+
+def test_multiscale_discriminator_scales():
+    x = torch.randn(2, 3, 64, 64)
+    D = MultiScaleDiscriminator(64, channels=4, max_channels=16, n_scales=3, use_sa=True)
+    out = D(x)
+    shapes = [tuple(t.shape) for t in out]
+    # Scales see 64, 32 and 16 px; patch maps at 16, 8 and 8 px.
+    assert shapes == [(2,), (2, 1, 16, 16), (2,), (2, 1, 8, 8), (2,), (2, 1, 8, 8)]
+    # Scale 1 really sees the 2×-average-pooled image.
+    torch.testing.assert_close(out[2:4], list(D.critics[1](F.avg_pool2d(x, 2))))
+    assert len(MultiScaleDiscriminator(32, 4, n_scales=1)(x[..., :32, :32])) == 2
+    with pytest.raises(ArtganError, match="4px"):
+        MultiScaleDiscriminator(16, 4, n_scales=3)
+    with pytest.raises(ArtganError, match="power of two"):
+        MIGANGenerator(8, 0, 0, 48)
+
+
+@pytest.mark.parametrize("flags", list(itertools.product([True, False], repeat=4)))
+def test_all_ablations_build_and_train(flags):
+    torch.manual_seed(0)
+    ams, sft, sa, eca = flags
+    G = MIGANGenerator(12, 4, 2, 16, 4, 16, use_ams=ams, use_sft=sft, use_sa=sa, use_eca=eca)
+    D = MultiScaleDiscriminator(16, 4, 16)
+    assert (G.stages[0].ams is not None) == ams
+    assert (G.cond_net is not None) == sft
+    assert (G.seca is not None) == (sa or eca)
+    sum(t.mean() for t in D(G(_latent(2)))).backward()
+    assert all(p.grad is not None for p in G.parameters())
+
+
+def test_ablation_removes_exactly_that_module():
+    # R = 32, channels 8, max 32: stage outputs at 8/16/32 px are 32/16/8 wide;
+    # S-ECA sits at R/2 = 16 px (16 wide).
+    full = _n_params(_gen(32))
+    stage_widths, cc = [32, 16, 8], 32
+    ams = sum(_n_params(AMSBlock(w)) for w in stage_widths)
+    sft = _n_params(SFTConditionNet(6, cc)) + sum(
+        _n_params(SFTLayer(w, cc, hidden=cc)) for w in stage_widths
+    )
+    assert full - _n_params(_gen(32, use_ams=False)) == ams
+    assert full - _n_params(_gen(32, use_sft=False)) == sft
+    assert full - _n_params(_gen(32, use_sa=False)) == _n_params(SelfAttention(16))
+    assert full - _n_params(_gen(32, use_eca=False)) == _n_params(ECA(16))
+    # Without codes there is nothing to condition on: SFT is absent whatever the flag.
+    assert _n_params(MIGANGenerator(12, 0, 0, 32, 8, 32)) == _n_params(
+        MIGANGenerator(12, 0, 0, 32, 8, 32, use_sft=False)
+    )
+
+
+def test_gradient_reaches_every_parameter():
+    torch.manual_seed(0)
+    G = _gen(32)
+    D = MultiScaleDiscriminator(32, 8, 32, use_sa=True)
+    E = Encoder(SPEC.z_dim, 4, 2, 32, 8, 32)
+    for m in (G, D):
+        _perturb_zero_inits(m)
+    x = G(_latent(4))
+    out = E(x)
+    loss = sum(t.mean() for t in D(x)) + sum(v.square().mean() for v in out.values())
+    loss.backward()
+    for name, p in [*G.named_parameters(), *D.named_parameters(), *E.named_parameters()]:
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_gradient_penalty_through_attention_critic():
+    # WGAN-GP needs the gradient of D's gradient, including through self-attention.
+    torch.manual_seed(0)
+    D = MultiScaleDiscriminator(16, 4, 16, use_sa=True)
+    _perturb_zero_inits(D)
+    x = torch.randn(2, 3, 16, 16, requires_grad=True)
+    (g,) = torch.autograd.grad(sum(t.sum() for t in D(x)), x, create_graph=True)
+    ((g.flatten(1).norm(dim=1) - 1) ** 2).mean().backward()
+    # Biases after the last smooth op (attention) only move LeakyReLU kinks, so their
+    # penalty gradient is exactly 0; every weight and every attention parameter learns.
+    for name, p in D.named_parameters():
+        if "weight" in name or ".sa." in name:
+            assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_sft_makes_output_depend_on_codes():
+    torch.manual_seed(0)
+    G = _gen(16, use_sa=False, use_eca=False)
+    with torch.no_grad():
+        G.fc.weight[:, SPEC.z_dim :] = 0  # leave SFT as the only path from the codes
+    a = _latent(2)
+    b = a.clone()
+    b[:, SPEC.z_dim : SPEC.z_dim + 4] = torch.roll(a[:, SPEC.z_dim : SPEC.z_dim + 4], 1, 1)
+    assert torch.equal(G(a), G(b))  # SFT is the identity at init
+    _perturb_zero_inits(G)
+    with torch.no_grad():
+        G.fc.weight[:, SPEC.z_dim :] = 0
+    assert not torch.allclose(G(a), G(b), atol=1e-4)
+
+
+def test_encoder_to_latent():
+    torch.manual_seed(0)
+    E = Encoder(12, 4, 2, 16, 8, 32)
+    out = E(torch.randn(5, 3, 16, 16))
+    out["cont_mean"] = out["cont_mean"] * 100  # push some means outside [-1, 1]
+    z, onehot, cont = SPEC.split(E.to_latent(out))
+    assert torch.equal(z, out["z"])
+    assert torch.equal(onehot, F.one_hot(out["cat_logits"].argmax(1), 4).float())
+    torch.testing.assert_close(cont, out["cont_mean"].clamp(-1, 1))
+    # Straight-through: the image cycle still trains the categorical head.
+    (onehot * torch.randn_like(onehot)).sum().backward()
+    assert E.cat_head.weight.grad.abs().sum() > 0
+    bare = Encoder(12, 0, 0, 16, 8, 32)
+    out = bare(torch.randn(2, 3, 16, 16))
+    assert out["cat_logits"] is None and out["cont_mean"] is None and out["cont_logvar"] is None
+    assert bare.to_latent(out).shape == (2, 12)
+
+
+def _spectral(m: nn.Module) -> bool:
+    return parametrize.is_parametrized(m, "weight")
+
+
+@pytest.mark.parametrize("res", [32, 64])
+def test_sagan_shapes_and_spectral_norm(res):
+    torch.manual_seed(0)
+    G = SAGANGenerator(SPEC.dim, res, channels=8, max_channels=32)
+    D = SAGANDiscriminator(res, channels=8, max_channels=32)
+    x = G(_latent(3))
+    assert x.shape == (3, 3, res, res) and x.abs().max() <= 1.0
+    assert D(x).shape == (3,)
+    for net in (G, D):
+        layers = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        assert layers and all(_spectral(m) for m in layers)
+        assert len([m for m in net.modules() if isinstance(m, SelfAttention)]) == 1
+    assert any(isinstance(m, nn.BatchNorm2d) for m in G.modules())
+    # Attention at 32×32 for 64 px, at R/2 = 16 px for 32 px.
+    seen: list[tuple[int, ...]] = []
+    D.attn.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape[-2:])))
+    D(x)
+    assert seen == [(min(32, res // 2),) * 2]

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import parametrize
+
+from artgan.nn import (
+    ECA,
+    SECA,
+    AMSBlock,
+    SelfAttention,
+    SFTConditionNet,
+    SFTLayer,
+    eca_kernel_size,
+)
+
+
+def _n_params(m: nn.Module) -> int:
+    return sum(p.numel() for p in m.parameters())
+
+
+def _perturb_zero_inits(m: nn.Module) -> None:
+    """Zero-initialised μ / SFT output convs block gradients to earlier layers; give them
+    nonzero values so a gradient check sees every parameter."""
+    g = torch.Generator().manual_seed(123)
+    with torch.no_grad():
+        for p in m.parameters():
+            if not p.any():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.1)
+
+
+def _check_grads(m: nn.Module) -> None:
+    for name, p in m.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("res", [8, 16, 32, 64])
+def test_shapes_keep_resolution(res):
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, res, res)
+    cond = SFTConditionNet(5, cond_channels=4)(torch.randn(2, 5))
+    assert cond.shape == (2, 4, 8, 8)
+    assert AMSBlock(8)(x).shape == x.shape
+    assert SFTLayer(8, cond_channels=4, hidden=6)(x, cond).shape == x.shape
+    assert SelfAttention(8)(x).shape == x.shape
+    assert ECA(8)(x).shape == x.shape
+    assert SECA(8)(x).shape == x.shape
+
+
+def test_ams_dilation_widens_receptive_field():
+    # An impulse reaches 2 px away through the dilated branch, but not 3 px away.
+    torch.manual_seed(0)
+    ams = AMSBlock(4)
+    x = torch.zeros(1, 4, 11, 11, requires_grad=True)
+    ams(x)[0, :, 5, 5].sum().backward()
+    reach = x.grad[0].abs().sum(0) > 0
+    assert reach[5, 7] and reach[3, 5] and reach[7, 7]
+    assert not reach[5, 8] and not reach[2, 5]
+
+
+def test_sft_is_exact_identity_at_init():
+    torch.manual_seed(0)
+    sft = SFTLayer(16, cond_channels=8)
+    x = torch.randn(3, 16, 32, 32)
+    for cond in (torch.randn(3, 8, 8, 8), torch.randn(3, 8, 5, 7) * 100):
+        assert torch.equal(sft(x, cond), x)
+
+
+def test_sft_scales_and_shifts_with_the_condition():
+    torch.manual_seed(0)
+    sft = SFTLayer(4, cond_channels=3, hidden=5)
+    _perturb_zero_inits(sft)
+    x = torch.randn(2, 4, 16, 16)
+    cond = torch.randn(2, 3, 8, 8)
+    up = F.interpolate(cond, size=(16, 16), mode="bilinear", align_corners=False)
+    expected = x * (1 + sft.scale(up)) + sft.shift(up)
+    torch.testing.assert_close(sft(x, cond), expected)
+    assert not torch.allclose(sft(x, cond), sft(x, -cond))
+
+
+def test_self_attention_identity_only_while_mu_is_zero():
+    torch.manual_seed(0)
+    sa = SelfAttention(16)
+    x = torch.randn(2, 16, 8, 8)
+    assert torch.equal(sa(x), x)
+    with torch.no_grad():
+        sa.mu.fill_(1.0)
+    assert not torch.allclose(sa(x), x, atol=1e-3)
+
+
+def test_sdpa_matches_reference_attention():
+    torch.manual_seed(0)
+    sa = SelfAttention(16, reduction=4)
+    x = torch.randn(2, 16, 8, 6)
+    q = sa.query(x).flatten(2)  # [B, d, N]
+    k = sa.key(x).flatten(2)
+    v = sa.value(x).flatten(2)  # [B, C, N]
+    d = q.shape[1]
+    # s[b, j, i] = f(x_j)ᵀ g(x_i) / sqrt(d); softmax over the attended positions i.
+    beta = torch.softmax(torch.bmm(q.transpose(1, 2), k) / math.sqrt(d), dim=-1)
+    ref = torch.bmm(v, beta.transpose(1, 2)).view_as(x)
+    torch.testing.assert_close(sa.attend(x), ref, atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        sa.mu.fill_(0.7)
+    torch.testing.assert_close(sa(x), 0.7 * ref + x, atol=1e-5, rtol=1e-5)
+
+
+def test_self_attention_tiny_channels_and_spectral():
+    sa = SelfAttention(4, reduction=8, spectral=True)
+    assert sa.query.out_channels == 1
+    assert all(parametrize.is_parametrized(c, "weight") for c in (sa.query, sa.key, sa.value))
+    assert sa(torch.randn(1, 4, 4, 4)).shape == (1, 4, 4, 4)
+    ams = AMSBlock(4, spectral=True)
+    assert parametrize.is_parametrized(ams.fuse, "weight")
+
+
+def test_gradients_reach_every_parameter():
+    torch.manual_seed(0)
+    cond_net = SFTConditionNet(6, cond_channels=4)
+    mods = nn.ModuleList([AMSBlock(8), SFTLayer(8, 4, hidden=4), SECA(8), cond_net])
+    _perturb_zero_inits(mods)
+    ams, sft, seca, _ = mods
+    x = torch.randn(2, 8, 16, 16)
+    out = seca(sft(ams(x), cond_net(torch.randn(2, 6))))
+    (out * torch.randn_like(out)).sum().backward()
+    _check_grads(mods)
+
+
+def test_self_attention_supports_double_backward():
+    # WGAN-GP differentiates a gradient, so attention in a critic must allow it.
+    torch.manual_seed(0)
+    sa = SelfAttention(8)
+    with torch.no_grad():
+        sa.mu.fill_(1.0)
+    x = torch.randn(2, 8, 8, 8, requires_grad=True)
+    (g,) = torch.autograd.grad(sa(x).square().sum(), x, create_graph=True)
+    g.square().sum().backward()
+    _check_grads(sa)
+
+
+@pytest.mark.parametrize(("c", "k"), [(16, 3), (64, 3), (128, 5), (256, 5), (512, 5)])
+def test_eca_kernel_size(c, k):
+    assert eca_kernel_size(c) == k
+    assert ECA(c).conv.kernel_size == (k,)
+
+
+def test_eca_kernel_size_always_odd():
+    for c in range(1, 2049):
+        for gamma, b in [(2, 1), (1, 1), (3, 2)]:
+            assert eca_kernel_size(c, gamma, b) % 2 == 1
+
+
+def test_eca_matches_hand_computation():
+    torch.manual_seed(0)
+    eca = ECA(128)  # k = 5
+    x = torch.randn(2, 128, 5, 4)
+    w = eca.conv.weight.detach().view(-1)
+    k = w.numel()
+    gap = x.mean(dim=(2, 3))  # [B, C]
+    padded = F.pad(gap, (k // 2, k // 2))
+    logits = torch.stack([(padded[:, c : c + k] * w).sum(1) for c in range(128)], dim=1)
+    expected = x * torch.sigmoid(logits)[:, :, None, None]
+    torch.testing.assert_close(eca(x), expected, atol=1e-6, rtol=1e-5)
+
+
+def test_seca_parts():
+    torch.manual_seed(0)
+    x = torch.randn(2, 16, 8, 8)
+    off = SECA(16, use_sa=False, use_eca=False)
+    assert _n_params(off) == 0
+    assert torch.equal(off(x), x)
+    full = SECA(16)
+    assert _n_params(full) == _n_params(SelfAttention(16)) + _n_params(ECA(16))
+    with torch.no_grad():
+        full.sa.mu.fill_(0.5)
+    torch.testing.assert_close(full(x), full.eca(full.sa(x)))
+    assert _n_params(SECA(16, use_eca=False)) == _n_params(SelfAttention(16))
+    assert _n_params(SECA(16, use_sa=False)) == _n_params(ECA(16))
