@@ -9,12 +9,12 @@ export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: install demo test lint bench clean
 
-$(BIN)/artgan: pyproject.toml requirements-nodeps.txt
+$(BIN)/artgan: pyproject.toml requirements-nodeps.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
 	# torch first, pinned: the local CPU wheel; an unpinned torch pulls GBs of CUDA.
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
-	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
+	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt -r requirements-test.txt
 	touch $@
 
 install: $(BIN)/artgan
