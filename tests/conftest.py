@@ -14,6 +14,7 @@ import torch
 
 from artgan.config import Config, resolve
 from artgan.data import ImageSet, make_landscapes
+from artgan.train import Trainer
 
 torch.set_num_threads(2)
 
@@ -49,3 +50,31 @@ def tiny_data() -> ImageSet:
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     # Never write to the user's ~/.cache from tests.
     monkeypatch.setenv("ARTGAN_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def _flat(sd, prefix=""):
+    """Nested state dict → {dotted key: tensor or value}."""
+    out = {}
+    if isinstance(sd, dict):
+        for k, v in sd.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+    elif isinstance(sd, (list, tuple)):
+        for i, v in enumerate(sd):
+            out.update(_flat(v, f"{prefix}{i}."))
+    else:
+        out[prefix] = sd
+    return out
+
+
+def assert_same_state(a: Trainer, b: Trainer) -> None:
+    """Every tensor and value of two trainers' checkpoints is identical."""
+    sa, sb = a.state.state_dict({}), b.state.state_dict({})
+    for part in ("models", "optim", "rng", "step"):
+        fa, fb = _flat(sa[part]), _flat(sb[part])
+        assert fa.keys() == fb.keys()
+        for key in fa:
+            va, vb = fa[key], fb[key]
+            if isinstance(va, torch.Tensor):
+                assert torch.equal(va, vb), f"{part}.{key} differs"
+            else:
+                assert va == vb, f"{part}.{key} differs"

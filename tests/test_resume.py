@@ -12,34 +12,7 @@ import torch
 from artgan.config import parse_override
 from artgan.errors import ArtganError
 from artgan.train import Trainer, resume_config
-from conftest import tiny_config
-
-
-def _flat(sd, prefix=""):
-    """Nested state dict → {dotted key: tensor or value}."""
-    out = {}
-    if isinstance(sd, dict):
-        for k, v in sd.items():
-            out.update(_flat(v, f"{prefix}{k}."))
-    elif isinstance(sd, (list, tuple)):
-        for i, v in enumerate(sd):
-            out.update(_flat(v, f"{prefix}{i}."))
-    else:
-        out[prefix] = sd
-    return out
-
-
-def _assert_same_state(a: Trainer, b: Trainer):
-    sa, sb = a.state.state_dict({}), b.state.state_dict({})
-    for part in ("models", "optim", "rng", "step"):
-        fa, fb = _flat(sa[part]), _flat(sb[part])
-        assert fa.keys() == fb.keys()
-        for key in fa:
-            va, vb = fa[key], fb[key]
-            if isinstance(va, torch.Tensor):
-                assert torch.equal(va, vb), f"{part}.{key} differs"
-            else:
-                assert va == vb, f"{part}.{key} differs"
+from conftest import assert_same_state, tiny_config
 
 
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
@@ -56,7 +29,7 @@ def test_resume_is_bit_exact(tmp_path, tiny_data, precision):
     resumed.fit(until_step=4)
 
     assert resumed.state.step == full.state.step == 4
-    _assert_same_state(full, resumed)
+    assert_same_state(full, resumed)
     # The log has each step exactly once, in order.
     lines = (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()
     steps = [json.loads(line)["step"] for line in lines]
@@ -96,7 +69,7 @@ def test_interrupt_saves_a_checkpoint_that_resumes_exactly(tmp_path, tiny_data):
     assert ckpt["step"] == 3  # the step in flight finished before saving
     r = Trainer(cfg2, run_dir, resume_state=ckpt, dataset=tiny_data)
     r.fit(until_step=4)
-    _assert_same_state(full, r)
+    assert_same_state(full, r)
 
 
 def test_resume_refuses_incompatible_changes(tmp_path, tiny_data):

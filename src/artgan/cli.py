@@ -79,19 +79,23 @@ def cmd_generate(a: argparse.Namespace) -> int:
     from artgan.generate import generate, latents_for_seeds, load_generator
     from artgan.imageio import make_grid, save_png, to_uint8
     from artgan.runtime import setup_runtime
+    from artgan.steer import apply_codes, parse_codes
 
     if a.n < 1:
         raise_error(f"--n must be at least 1, got {a.n}")
     rt = setup_runtime(a.device, a.precision, a.threads, channels_last=True)
     lg = load_generator(a.source)
     seeds = list(range(a.seed, a.seed + a.n))
-    imgs = to_uint8(generate(lg, latents_for_seeds(lg.latent, seeds, a.truncation), rt))
+    codes = parse_codes(a.code or [], lg.latent)
+    latents = apply_codes(latents_for_seeds(lg.latent, seeds, a.truncation), codes, lg.latent)
+    imgs = to_uint8(generate(lg, latents, rt))
     src = Path(a.source)
     out = Path(a.out) if a.out else (src if src.is_dir() else src.parent) / "generated"
     out.mkdir(parents=True, exist_ok=True)
     if not a.grid_only:
         for s, img in zip(seeds, imgs, strict=True):
-            meta = {"artgan:seed": str(s), "artgan:truncation": str(a.truncation)}
+            meta = {"artgan:seed": str(s), "artgan:truncation": str(a.truncation),
+                    "artgan:codes": ",".join(a.code or [])}  # fmt: skip
             save_png(img, out / f"seed{s:06d}.png", meta)
     grid = out / f"grid_seed{a.seed}_n{a.n}.png"
     save_png(make_grid(imgs), grid)
@@ -148,8 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="override any config key, e.g. --set optim.lr_g=1e-4 (repeatable)",
     )
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    for part, what in [("ams", "multi-scale atrous block"), ("sft", "SFT layers"),
-                       ("sa", "self-attention"), ("eca", "ECA channel attention")]:
+    for part, what in [
+        ("ams", "multi-scale atrous block"),
+        ("sft", "SFT layers"),
+        ("sa", "self-attention"),
+        ("eca", "ECA channel attention"),
+    ]:
         t.add_argument(f"--no-{part}", action="store_true", help=f"MIGAN ablation: no {what}")
     t.add_argument("--labels-as-code", action="store_true",
                    help="tie class folders to MIGAN's categorical code")  # fmt: skip
@@ -162,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", help="output folder (default SOURCE/generated)")
     g.add_argument("--grid-only", action="store_true", help="write only the grid")
     g.add_argument("--truncation", type=float, help="truncate z' to [-T, T] (e.g. 1.0)")
+    g.add_argument("--code", action="append", metavar="NAME=VALUE",
+                   help="set a latent code for all images: cat=3, c1=0.5 (repeatable)")  # fmt: skip
     g.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
     g.add_argument("--threads", type=int, default=0)
@@ -171,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("source", help="run folder or checkpoint")
     e.add_argument("--out", help="output file (default SOURCE/generator.pt)")
     e.set_defaults(func=cmd_export)
+
+    from artgan.cli_steer import add_parsers
+
+    add_parsers(sub)
     return p
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -36,14 +37,18 @@ class LoadedGenerator:
     resolution: int
     class_names: list[str]
     source: str
+    E: nn.Module | None = None  # the encoder, for models that have one (projection)
 
 
-def _build(model_cfg: dict[str, Any], resolution: int) -> tuple[nn.Module, LatentSpec]:
+def _build(
+    model_cfg: dict[str, Any], resolution: int
+) -> tuple[nn.Module, nn.Module | None, LatentSpec]:
     mc = ModelConfig()
     merge(mc, model_cfg, "model.")
     latent = latent_spec(mc)
     spec = get_model(mc.name)
-    return spec.generator(mc, latent, resolution), latent
+    E = spec.encoder(mc, latent, resolution) if spec.encoder else None
+    return spec.generator(mc, latent, resolution), E, latent
 
 
 def load_generator(source: str | Path) -> LoadedGenerator:
@@ -55,24 +60,31 @@ def load_generator(source: str | Path) -> LoadedGenerator:
     if obj["format"] == CKPT_FORMAT:
         cfg = obj["config"]
         res = cfg["data"]["resolution"]
-        G, latent = _build(cfg["model"], res)
+        G, E, latent = _build(cfg["model"], res)
         G.load_state_dict(obj["models"]["G_ema"])
+        if E is not None:
+            E.load_state_dict(obj["models"]["E"])
         # Standing BatchNorm statistics for the EMA weights (see train/ema.py).
         G = standing_stats(G, latent)
         model_cfg, classes = cfg["model"], obj.get("data", {}).get("class_names", [])
     elif obj["format"] == EXPORT_FORMAT:
         res, model_cfg, classes = obj["resolution"], obj["model"], obj.get("class_names", [])
-        G, latent = _build(model_cfg, res)
+        G, E, latent = _build(model_cfg, res)
         G.load_state_dict(obj["state_dict"])
+        if E is not None:
+            E.load_state_dict(obj["encoder"])
     else:
         raise ArtganError(f"'{p}' is neither an artgan checkpoint nor an exported generator")
     G.eval().requires_grad_(False)
-    return LoadedGenerator(G, latent, dict(model_cfg), int(res), list(classes), str(p))
+    if E is not None:
+        E.eval().requires_grad_(False)
+    return LoadedGenerator(G, latent, dict(model_cfg), int(res), list(classes), str(p), E)
 
 
 def export_generator(source: str | Path, out: str | Path) -> Path:
-    """Write only what generation needs: model config, resolution, class names and the
-    sampling-ready EMA generator weights."""
+    """Write only what generation needs: model config, resolution, class names, the
+    sampling-ready EMA generator weights and, for models that have one, the encoder
+    (``artgan project``)."""
     lg = load_generator(source)
     payload = {
         "format": EXPORT_FORMAT,
@@ -82,6 +94,7 @@ def export_generator(source: str | Path, out: str | Path) -> Path:
         "resolution": lg.resolution,
         "class_names": lg.class_names,
         "state_dict": lg.G.state_dict(),
+        "encoder": lg.E.state_dict() if lg.E is not None else {},
     }
     atomic_torch_save(payload, out)
     return Path(out)
@@ -109,3 +122,20 @@ def generate(
         with rt.autocast():
             out.append(G(chunk.to(rt.device)).float().cpu())
     return torch.cat(out)
+
+
+@torch.inference_mode()
+def project(lg: LoadedGenerator, images: np.ndarray, rt: Runtime) -> tuple[Tensor, Tensor]:
+    """Encode real images and regenerate them: ``[N, R, R, 3] uint8`` →
+    (latents ``[N, dim]``, reconstructions ``[N, 3, R, R]`` in [-1, 1], fp32, CPU)."""
+    if lg.E is None:
+        raise ArtganError(
+            f"model '{lg.model_cfg.get('name')}' has no encoder, so it cannot project "
+            f"paintings; train a migan model for that"
+        )
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+    E = lg.E.to(rt.device, memory_format=rt.memory_format)
+    with rt.autocast():
+        latents = E.to_latent(E(x.to(rt.device).contiguous(memory_format=rt.memory_format)))
+    latents = latents.float().cpu()
+    return latents, generate(lg, latents, rt)

@@ -27,9 +27,11 @@ class SelfAttention(nn.Module):
     def __init__(self, channels: int, reduction: int = 8, spectral: bool = False) -> None:
         super().__init__()
         inner = max(1, channels // reduction)
+        # No key bias: it adds q·b to every logit of a query, which the softmax cancels,
+        # so it could never receive a gradient.
         convs = [
             nn.Conv2d(channels, inner, 1),
-            nn.Conv2d(channels, inner, 1),
+            nn.Conv2d(channels, inner, 1, bias=False),
             nn.Conv2d(channels, channels, 1),
         ]
         if spectral:

@@ -1,0 +1,130 @@
+"""CLI commands that steer a trained model: traverse, interpolate, project.
+(``generate --code`` lives with generate in ``cli.py``.)"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _out_dir(a: argparse.Namespace, name: str) -> Path:
+    src = Path(a.source)
+    out = Path(a.out) if a.out else (src if src.is_dir() else src.parent) / name
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def cmd_traverse(a: argparse.Namespace) -> int:
+    from artgan.generate import generate, latents_for_seeds, load_generator
+    from artgan.imageio import make_grid, save_png, to_uint8
+    from artgan.runtime import setup_runtime
+    from artgan.steer import apply_codes, parse_codes, traverse
+
+    rt = setup_runtime(a.device, "fp32", a.threads)
+    lg = load_generator(a.source)
+    seeds = list(range(a.seed, a.seed + a.rows))
+    base = apply_codes(latents_for_seeds(lg.latent, seeds, a.truncation),
+                       parse_codes(a.fix or [], lg.latent), lg.latent)  # fmt: skip
+    lat = traverse(base, a.code, a.steps, lg.latent)
+    imgs = to_uint8(generate(lg, lat, rt))
+    cols = len(lat) // len(seeds)
+    path = _out_dir(a, "traverse") / f"traverse_{a.code}_seed{a.seed}.png"
+    save_png(make_grid(imgs, ncol=cols), path)
+    what = "its K values" if a.code == "cat" else f"{cols} values in [-1, 1]"
+    print(f"wrote {path}: {len(seeds)} rows (seeds {seeds[0]}..{seeds[-1]}), "
+          f"{a.code} over {what}")  # fmt: skip
+    return 0
+
+
+def cmd_interpolate(a: argparse.Namespace) -> int:
+    from artgan.errors import ArtganError
+    from artgan.generate import generate, latents_for_seeds, load_generator
+    from artgan.imageio import make_grid, save_png, to_uint8
+    from artgan.runtime import setup_runtime
+    from artgan.steer import interpolate_path
+
+    try:
+        seeds = [int(s) for s in a.seeds.split(",")]
+    except ValueError:
+        raise ArtganError(f"--seeds must be comma-separated integers, got '{a.seeds}'") from None
+    if len(seeds) < 2:
+        raise ArtganError("--seeds needs at least two seeds, e.g. --seeds 1,2")
+    rt = setup_runtime(a.device, "fp32", a.threads)
+    lg = load_generator(a.source)
+    ends = latents_for_seeds(lg.latent, seeds, a.truncation)
+    path_lat = interpolate_path(ends, a.steps, lg.latent)
+    imgs = to_uint8(generate(lg, path_lat, rt))
+    out = _out_dir(a, "interpolate")
+    name = "interp_" + "-".join(map(str, seeds))
+    save_png(make_grid(imgs, ncol=min(len(imgs), a.steps)), out / f"{name}.png")
+    frames = out / name
+    for i, img in enumerate(imgs):
+        save_png(img, frames / f"frame{i:04d}.png")
+    print(f"wrote {out / (name + '.png')} and {len(imgs)} frames in {frames}")
+    return 0
+
+
+def cmd_project(a: argparse.Namespace) -> int:
+    import numpy as np
+
+    from artgan.data import load_image
+    from artgan.errors import ArtganError
+    from artgan.generate import load_generator, project
+    from artgan.imageio import make_grid, save_png, to_uint8
+    from artgan.runtime import setup_runtime
+
+    rt = setup_runtime(a.device, "fp32", a.threads)
+    lg = load_generator(a.source)
+    images = []
+    for p in a.images:
+        if not Path(p).is_file():
+            raise ArtganError(f"image '{p}' does not exist")
+        try:
+            images.append(load_image(p, lg.resolution, "crop"))
+        except Exception as exc:
+            raise ArtganError(f"cannot read '{p}' as an image ({exc})") from None
+    latents, recon = project(lg, np.stack(images), rt)
+    recon_u8 = to_uint8(recon)
+    for p, orig, rec in zip(a.images, images, recon_u8, strict=True):
+        dest = Path(a.out) if a.out else Path(p).parent
+        out = dest / f"{Path(p).stem}_reconstruction.png"
+        save_png(make_grid(np.stack([orig, rec]), ncol=2), out)
+        print(f"wrote {out} (left: input at {lg.resolution}px, right: G(E(x)))")
+    if a.save_latents:
+        import torch
+
+        torch.save(latents, a.save_latents)
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("source", help="run folder, checkpoint or exported generator file")
+        p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+        p.add_argument("--threads", type=int, default=0)
+
+    t = sub.add_parser("traverse", help="grid that varies one latent code, others fixed")
+    common(t)
+    t.add_argument("--code", required=True, help="cat, or c1 … cL (continuous)")
+    t.add_argument("--steps", type=int, default=8, help="values of a continuous code")
+    t.add_argument("--seed", type=int, default=0, help="first row's seed")
+    t.add_argument("--rows", type=int, default=4, help="rows, one seed each")
+    t.add_argument("--fix", action="append", metavar="NAME=VALUE", help="hold another code")
+    t.add_argument("--truncation", type=float)
+    t.add_argument("--out", help="output folder (default SOURCE/traverse)")
+    t.set_defaults(func=cmd_traverse)
+
+    i = sub.add_parser("interpolate", help="smooth path between seeds (grid + frames)")
+    common(i)
+    i.add_argument("--seeds", required=True, help="comma-separated seeds, e.g. 1,2")
+    i.add_argument("--steps", type=int, default=8, help="images per segment")
+    i.add_argument("--truncation", type=float)
+    i.add_argument("--out", help="output folder (default SOURCE/interpolate)")
+    i.set_defaults(func=cmd_interpolate)
+
+    p = sub.add_parser("project", help="encode real paintings with E and reconstruct them")
+    common(p)
+    p.add_argument("images", nargs="+", help="image files")
+    p.add_argument("--out", help="folder for *_reconstruction.png (default: next to each)")
+    p.add_argument("--save-latents", metavar="FILE", help="also save the latents [N, dim]")
+    p.set_defaults(func=cmd_project)
