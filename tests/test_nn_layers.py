@@ -98,11 +98,11 @@ def test_sdpa_matches_reference_attention():
     x = torch.randn(2, 16, 8, 6)
     q = sa.query(x).flatten(2)  # [B, d, N]
     k = sa.key(x).flatten(2)
-    v = sa.value(x).flatten(2)  # [B, C, N]
+    v = sa.value(x).flatten(2)  # [B, C', N]
     d = q.shape[1]
     # s[b, j, i] = f(x_j)ᵀ g(x_i) / sqrt(d); softmax over the attended positions i.
     beta = torch.softmax(torch.bmm(q.transpose(1, 2), k) / math.sqrt(d), dim=-1)
-    ref = torch.bmm(v, beta.transpose(1, 2)).view_as(x)
+    ref = sa.out(torch.bmm(v, beta.transpose(1, 2)).view(2, -1, 8, 6))
     torch.testing.assert_close(sa.attend(x), ref, atol=1e-5, rtol=1e-5)
     with torch.no_grad():
         sa.mu.fill_(0.7)
@@ -112,7 +112,7 @@ def test_sdpa_matches_reference_attention():
 def test_self_attention_tiny_channels_and_spectral():
     sa = SelfAttention(4, reduction=8, spectral=True)
     assert sa.query.out_channels == 1
-    assert all(parametrize.is_parametrized(c, "weight") for c in (sa.query, sa.key, sa.value))
+    assert all(parametrize.is_parametrized(c, "weight") for c in (sa.query, sa.key, sa.value, sa.out))
     assert sa(torch.randn(1, 4, 4, 4)).shape == (1, 4, 4, 4)
     ams = AMSBlock(4, spectral=True)
     assert parametrize.is_parametrized(ams.fuse, "weight")

@@ -29,14 +29,18 @@ class SelfAttention(nn.Module):
         inner = max(1, channels // reduction)
         # No key bias: it adds q·b to every logit of a query, which the softmax cancels,
         # so it could never receive a gradient.
+        # Values are `inner`-dimensional too, then a 1×1 conv maps them back to C (as
+        # SAGAN's output conv does): equal q/k/v widths let SDPA use its fused kernel
+        # instead of materialising the [N, N] attention matrix.
         convs = [
             nn.Conv2d(channels, inner, 1),
             nn.Conv2d(channels, inner, 1, bias=False),
-            nn.Conv2d(channels, channels, 1),
+            nn.Conv2d(channels, inner, 1),
+            nn.Conv2d(inner, channels, 1),
         ]
         if spectral:
             convs = [spectral_norm(c) for c in convs]
-        self.query, self.key, self.value = convs
+        self.query, self.key, self.value, self.out = convs
         self.mu = nn.Parameter(torch.zeros(()))
 
     def attend(self, x: Tensor) -> Tensor:
@@ -46,8 +50,8 @@ class SelfAttention(nn.Module):
         q = self.query(x).flatten(2).transpose(1, 2)
         k = self.key(x).flatten(2).transpose(1, 2)
         v = self.value(x).flatten(2).transpose(1, 2)
-        o = F.scaled_dot_product_attention(q, k, v)  # [B, N, C]
-        return o.transpose(1, 2).reshape(b, c, h, w)
+        o = F.scaled_dot_product_attention(q, k, v)  # [B, N, C']
+        return self.out(o.transpose(1, 2).reshape(b, -1, h, w))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.mu * self.attend(x) + x
