@@ -112,7 +112,9 @@ def test_sdpa_matches_reference_attention():
 def test_self_attention_tiny_channels_and_spectral():
     sa = SelfAttention(4, reduction=8, spectral=True)
     assert sa.query.out_channels == 1
-    assert all(parametrize.is_parametrized(c, "weight") for c in (sa.query, sa.key, sa.value, sa.out))
+    assert all(
+        parametrize.is_parametrized(c, "weight") for c in (sa.query, sa.key, sa.value, sa.out)
+    )
     assert sa(torch.randn(1, 4, 4, 4)).shape == (1, 4, 4, 4)
     ams = AMSBlock(4, spectral=True)
     assert parametrize.is_parametrized(ams.fuse, "weight")

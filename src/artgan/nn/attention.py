@@ -45,7 +45,7 @@ class SelfAttention(nn.Module):
 
     def attend(self, x: Tensor) -> Tensor:
         """The attention output ``o`` ``[B, C, H, W]`` (before ``μ·o + x``)."""
-        b, c, h, w = x.shape
+        b, _, h, w = x.shape
         # [B, C', H, W] → [B, N, C']: SDPA attends over the second-to-last dim.
         q = self.query(x).flatten(2).transpose(1, 2)
         k = self.key(x).flatten(2).transpose(1, 2)
