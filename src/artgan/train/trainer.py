@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -92,7 +93,7 @@ class Trainer:
         labels = self.dataset.labels[self.train_idx]
         self.batches = BatchSource(
             self.dataset.images[self.train_idx],
-            labels if d.use_labels else labels * 0 - 1,
+            labels if d.use_labels else np.full_like(labels, -1),
             cfg.train.batch_size,
             cfg.train.seed,
             d.augment,
