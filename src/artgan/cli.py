@@ -182,9 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", help="output file (default SOURCE/generator.pt)")
     e.set_defaults(func=cmd_export)
 
+    from artgan.cli_eval import add_parser as add_eval_parser
     from artgan.cli_steer import add_parsers
 
     add_parsers(sub)
+    add_eval_parser(sub)
     return p
 
 

@@ -101,6 +101,9 @@ class TrainConfig:
     ckpt_every: int = 500
     keep_checkpoints: int = 3
     n_samples: int = 64  # images in the fixed-latent sample grid
+    fid_every: int = 0  # FID/KID vs the test split every N steps (0 = off; paper: 500)
+    fid_n: int = 2000  # generated images per FID evaluation (paper: 2000)
+    fid_precision: str = "fp32"  # Inception precision for training-time FID
     progress: bool = True
 
 
@@ -124,6 +127,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.loss": ("bce", "hinge", "wgan-gp"),
     "train.precision": ("fp32", "bf16"),
     "train.device": ("auto", "cpu", "cuda", "mps"),
+    "train.fid_precision": ("fp32", "bf16"),
 }
 
 
@@ -270,6 +274,7 @@ def validate(cfg: Config) -> None:
         "train.ckpt_every": cfg.train.ckpt_every,
         "train.keep_checkpoints": cfg.train.keep_checkpoints,
         "train.n_samples": cfg.train.n_samples,
+        "train.fid_n": cfg.train.fid_n,
         "model.z_dim": cfg.model.z_dim,
         "model.g_channels": cfg.model.g_channels,
         "model.d_channels": cfg.model.d_channels,

@@ -28,9 +28,12 @@ class MetricLog:
         self._rewrite_csv(rows)
 
     def append(self, row: dict[str, Any]) -> None:
+        """A row with ``loss_d``/``loss_g`` goes to the JSONL log and the CSV; any other
+        row (FID, evaluations) to the JSONL log only."""
         with open(self.jsonl, "a") as f:
             f.write(json.dumps(row) + "\n")
-        self._append_csv(row)
+        if "loss_d" in row:
+            self._append_csv(row)
 
     def _rewrite_csv(self, rows: list[dict[str, Any]]) -> None:
         self.csv.unlink(missing_ok=True)
@@ -70,13 +73,22 @@ class MetricLog:
         import matplotlib.pyplot as plt
 
         steps = [r["step"] for r in rows]
-        fig, ax = plt.subplots(figsize=(7, 3.5), dpi=110)
+        fid = [r for r in self.read() if "fid" in r and r.get("kind") != "eval"]
+        ncols = 2 if fid else 1
+        fig, axes = plt.subplots(1, ncols, figsize=(7 * ncols, 3.5), dpi=110, squeeze=False)
+        ax = axes[0, 0]
         ax.plot(steps, [r["loss_d"] for r in rows], label="D loss", lw=0.8)
         ax.plot(steps, [r["loss_g"] for r in rows], label="G loss", lw=0.8)
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
         ax.legend()
         ax.grid(alpha=0.3)
+        if fid:  # the FID curve beside the losses (paper Fig. 6)
+            fx = axes[0, 1]
+            fx.plot([r["step"] for r in fid], [r["fid"] for r in fid], "o-", color="C2", ms=3)
+            fx.set_xlabel("step")
+            fx.set_ylabel("FID (test split)")
+            fx.grid(alpha=0.3)
         fig.tight_layout()
         tmp = self.png.with_suffix(".tmp.png")
         fig.savefig(tmp)

@@ -21,6 +21,9 @@ RESUMABLE_CHANGES = {
     "train.threads",
     "train.precision",
     "train.channels_last",
+    "train.fid_every",
+    "train.fid_n",
+    "train.fid_precision",
     "data.cache_dir",
     "data.path",  # the folder may move; its fingerprint must still match
 }

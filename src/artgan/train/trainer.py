@@ -110,6 +110,17 @@ class Trainer:
             self.state.latent.sample(cfg.train.n_samples, generator_for(cfg.train.seed, "fixed"))
         )
         self._stop_requested = False
+        self.fid = None
+        if cfg.train.fid_every > 0:
+            from artgan.metrics.monitor import FIDMonitor
+
+            self.fid = FIDMonitor.from_imageset(
+                self.dataset.subset(self.test_idx),
+                n_fake=cfg.train.fid_n,
+                precision=cfg.train.fid_precision,
+                progress=cfg.train.progress,
+                device=str(self.rt.device),
+            )
 
     # ----------------------------------------------------------------- run folder
     def data_info(self) -> dict[str, Any]:
@@ -171,6 +182,26 @@ class Trainer:
         save_grid(imgs, self.run_dir / "samples" / "latest.png")
         return path
 
+    @torch.no_grad()
+    def log_fid(self) -> dict[str, Any]:
+        """FID/KID of ``fid_n`` EMA samples (seeds 0…n−1) vs the test split; logged and
+        plotted beside the losses."""
+        from artgan.generate import latents_for_seeds
+
+        assert self.fid is not None
+        g = standing_stats(self.state.G_ema, self.state.latent)
+        latent = self.state.latent
+
+        def sample(start: int, count: int) -> torch.Tensor:
+            z = latents_for_seeds(latent, list(range(start, start + count)), None)
+            with self.rt.autocast():
+                return g(z.to(self.rt.device)).float()
+
+        row = {"step": self.state.step, **self.fid(sample), "n_fake": self.cfg.train.fid_n}
+        self.log.append(row)
+        self.log.plot()
+        return row
+
     # ---------------------------------------------------------------------- loop
     def fit(self, until_step: int | None = None) -> Path:
         """Train to ``until_step`` (default: ``train.steps``); returns the last checkpoint."""
@@ -204,6 +235,8 @@ class Trainer:
                 if step % cfg.sample_every == 0 or step == end:
                     self.save_samples()
                     self.log.plot()
+                if self.fid is not None and (step % cfg.fid_every == 0 or step == end):
+                    self.log_fid()
                 if step % cfg.ckpt_every == 0 or step == end:
                     last_ckpt = self.save_checkpoint()
         if self._stop_requested:

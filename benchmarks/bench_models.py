@@ -1,0 +1,184 @@
+"""Seconds per training step for every model and each single MIGAN ablation, fp32 and
+bf16, in one run, with the fraction of the machine's measured peak FLOP/s.
+
+Each configuration runs at its preset's batch size (dcgan 64, sagan/migan 32) on the
+built-in landscapes at 64×64 (data loading is not what is measured here), using the
+real training step (``gan_step`` with the model's objective). FLOPs are counted once per
+configuration with ``torch.utils.flop_counter`` (convolutions, matmuls and attention;
+elementwise work is not counted, so the fraction of peak is a lower bound). Peak is a
+large matmul timed in the same run and precision.
+
+    python benchmarks/bench_models.py [--steps 3] [--resolution 64] [--only migan]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
+
+from artgan.config import resolve
+from artgan.data import make_landscapes
+from artgan.runtime import setup_runtime
+from artgan.train.batches import BatchSource
+from artgan.train.objectives import MIGANObjective
+from artgan.train.state import build_state
+from artgan.train.step import gan_step
+
+HERE = Path(__file__).resolve().parent
+VARIANTS = {
+    "dcgan": ("dcgan", {}),
+    "sagan": ("sagan", {}),
+    "migan": ("migan", {}),
+    "migan --no-ams": ("migan", {"use_ams": False}),
+    "migan --no-sft": ("migan", {"use_sft": False}),
+    "migan --no-sa": ("migan", {"use_sa": False}),
+    "migan --no-eca": ("migan", {"use_eca": False}),
+}
+
+
+class CountFlops(TorchDispatchMode):
+    """``torch.utils.flop_counter``'s per-op formulas without its module tracker, whose
+    autograd hooks break ``autograd.grad(create_graph=True)`` (the gradient penalty)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
+def peak_flops(precision: str, size: int = 2048, reps: int = 5) -> float:
+    """Best-of-``reps`` FLOP/s of a square matmul: the practical ceiling for conv nets."""
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * size**3 / best
+
+
+def measure(name: str, precision: str, resolution: int, steps: int) -> dict:
+    model, flags = VARIANTS[name]
+    cfg = resolve(
+        model,
+        None,
+        [
+            {
+                "data": {"resolution": resolution},
+                "model": {"n_categories": 4 if model == "migan" else 0, **flags},
+                "train": {"precision": precision, "device": "cpu"},
+            }
+        ],
+    )
+    rt = setup_runtime("cpu", precision, 0, True)
+    state = build_state(cfg, rt)
+    objective = MIGANObjective(cfg.loss, rt) if state.E is not None else None
+    data = make_landscapes(n=max(256, cfg.train.batch_size), resolution=resolution)
+    batches = BatchSource(
+        data.images,
+        data.labels,
+        cfg.train.batch_size,
+        0,
+        cfg.data.augment,
+        rt.device,
+        rt.memory_format,
+    )
+    gan_step(state, batches.get, rt, objective)  # warm-up: oneDNN primitives, allocator
+    with CountFlops() as counter:
+        gan_step(state, batches.get, rt, objective)
+    flops = counter.total
+    t = time.perf_counter()
+    for _ in range(steps):
+        gan_step(state, batches.get, rt, objective)
+    sec = (time.perf_counter() - t) / steps
+    n_g = sum(p.numel() for p in state.G.parameters())
+    n_d = sum(p.numel() for p in state.D.parameters())
+    return {
+        "variant": name,
+        "precision": precision,
+        "batch_size": cfg.train.batch_size,
+        "s_per_step": sec,
+        "ms_per_image": 1000 * sec / cfg.train.batch_size,
+        "gflop_per_step": flops / 1e9,
+        "achieved_gflops": flops / sec / 1e9,
+        "params_G": n_g,
+        "params_D": n_d,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--resolution", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=3, help="timed steps per configuration")
+    ap.add_argument("--only", help="comma-separated variant names (default: all)")
+    ap.add_argument("--precisions", default="fp32,bf16")
+    ap.add_argument("--out", default=str(HERE / "results"))
+    a = ap.parse_args()
+    names = a.only.split(",") if a.only else list(VARIANTS)
+    rows, peaks = [], {}
+    for prec in a.precisions.split(","):
+        setup_runtime("cpu", prec, 0, True)
+        peaks[prec] = peak_flops(prec)
+        for name in names:
+            r = measure(name, prec, a.resolution, a.steps)
+            r["fraction_of_peak"] = r["achieved_gflops"] * 1e9 / peaks[prec]
+            rows.append(r)
+            print(
+                f"{name:16s} {prec}: {r['s_per_step']:.3f} s/step, "
+                f"{r['gflop_per_step']:.1f} GFLOP, {100 * r['fraction_of_peak']:.1f}% of peak",
+                flush=True,
+            )
+    result = {
+        "benchmark": "training_step_cost",
+        "resolution": a.resolution,
+        "threads": torch.get_num_threads(),
+        "peak_gflops": {k: v / 1e9 for k, v in peaks.items()},
+        "rows": rows,
+        "torch": torch.__version__,
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model_step_cost.json").write_text(json.dumps(result, indent=2))
+    lines = [
+        f"# Training step cost at {a.resolution}×{a.resolution} ({result['threads']} threads)\n",
+        "Peak (large matmul, same run): "
+        + ", ".join(f"{k} {v / 1e9:.0f} GFLOP/s" for k, v in peaks.items())
+        + "\n",
+        "| variant | precision | batch | s/step | ms/image | GFLOP/step | % of peak | G params |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['variant']} | {r['precision']} | {r['batch_size']} | "
+            f"{r['s_per_step']:.3f} | {r['ms_per_image']:.1f} | {r['gflop_per_step']:.1f} | "
+            f"{100 * r['fraction_of_peak']:.1f} | {r['params_G'] / 1e6:.2f}M |"
+        )
+    lines.append("\nFLOPs count convolutions, matmuls and attention only (a lower bound).")
+    (out / "model_step_cost.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
