@@ -1,0 +1,51 @@
+"""Run every benchmark in one go and collect their markdown summaries.
+
+    python benchmarks/run_all.py [--quick]
+
+Each benchmark measures its ratios within one run (the machine is noisy); this script
+only runs them one after another and writes ``benchmarks/results/SUMMARY.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHES = [
+    ("trainer vs bare loop", "bench_trainer.py", [], ["--steps", "10", "--rounds", "1"]),
+    ("training step cost per model", "bench_models.py", [], ["--steps", "1", "--resolution", "32"]),
+    ("metric extraction speed and bf16 FID drift", "bench_metrics.py", [],
+     ["--n", "100", "--speed-images", "40"]),
+]  # fmt: skip
+OUTPUTS = ["trainer_throughput.md", "model_step_cost.md", "metrics_speed.md"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    a = ap.parse_args()
+    # A quick run must not overwrite the full results.
+    results = HERE / "results" / ("quick" if a.quick else "")
+    for title, script, full, quick in BENCHES:
+        print(f"== {title}", flush=True)
+        t = time.perf_counter()
+        sizes = quick if a.quick else full
+        args = [sys.executable, str(HERE / script), *sizes, "--out", str(results)]
+        subprocess.run(args, check=True)
+        print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
+    parts = ["# Benchmark summary\n"]
+    for name in OUTPUTS:
+        path = results / name
+        if path.is_file():
+            parts.append(path.read_text())
+    (results / "SUMMARY.md").write_text("\n".join(parts))
+    print(f"wrote {results / 'SUMMARY.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
