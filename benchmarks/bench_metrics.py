@@ -60,7 +60,9 @@ def main() -> int:
     rt = setup_runtime("cpu", "fp32", a.threads)
     data = load_dataset(a.data, a.resolution, progress=True)
     _, test = split_indices(data.files, 0.6, 0)
-    images = data.images[test]
+    # Random order (fixed seed): the split is sorted by file name, i.e. grouped by genre,
+    # and halves A/B must be random halves, not two different genres.
+    images = data.images[np.random.default_rng(0).permutation(test)]
     if len(images) < a.n:
         sys.exit(f"the test split has {len(images)} images, fewer than --n {a.n}")
     print(f"{data.source}: {len(data)} images, test split {len(images)}; "

@@ -63,8 +63,8 @@ def gan_step(
     # Generator update; D's weights are frozen so no gradient is computed for them.
     D.requires_grad_(False)
     with rt.autocast():
-        fake_out = D(fake)
-    loss_g = g_loss(loss_kind, fake_out)
+        fake_out_g = D(fake)
+    loss_g = g_loss(loss_kind, fake_out_g)
     terms = extra_g_terms(state, fake, draw, real, labels, rt) if extra_g_terms else {}
     total_g = loss_g + terms["total"] if terms else loss_g
     state.opt_g.zero_grad(set_to_none=True)
