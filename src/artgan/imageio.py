@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,8 @@ import torch
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from torch import Tensor
+
+from artgan.atomic import atomic_write
 
 
 def to_uint8(images: Tensor) -> np.ndarray:
@@ -36,19 +36,12 @@ def make_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2) -> np.n
 
 def save_png(array: np.ndarray, path: str | Path, meta: dict[str, str] | None = None) -> None:
     """Write ``[H, W, 3]`` uint8 as PNG via a temp file + rename (atomic)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     info = PngInfo()
     for k, v in (meta or {}).items():
         info.add_text(k, v)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            Image.fromarray(array).save(f, format="PNG", pnginfo=info)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # No fsync: a lost image is regenerated; a torn one must never appear.
+    with atomic_write(path, fsync=False) as f:
+        Image.fromarray(array).save(f, format="PNG", pnginfo=info)
 
 
 def save_grid(images: Tensor, path: str | Path, ncol: int | None = None) -> None:

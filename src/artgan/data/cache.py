@@ -7,10 +7,8 @@ from an uncompressed ``.npz`` takes a second, so every folder is preprocessed on
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from artgan.atomic import atomic_write
 from artgan.data.images import FITS, load_image, scan_folder
 from artgan.errors import ArtganError
 
@@ -138,29 +137,19 @@ def _read_cache(path: Path, fingerprint: str, resolution: int, source: str) -> I
 
 def _write_cache(path: Path, data: ImageSet) -> None:
     """Write atomically: a crash mid-write leaves no half-written file under the real name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:16]}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            # Uncompressed: loading speed matters more than disk here; pixels compress
-            # poorly with zlib anyway. Strings go in as unicode arrays so no pickle is needed.
-            np.savez(
-                f,
-                version=np.int64(CACHE_FORMAT_VERSION),
-                fingerprint=np.array(data.fingerprint),
-                images=data.images,
-                labels=data.labels.astype(np.int64),
-                class_names=np.array(data.class_names, dtype=str),
-                files=np.array(data.files, dtype=str),
-                skipped=np.array(data.skipped, dtype=str),
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        # Uncompressed: loading speed matters more than disk here; pixels compress
+        # poorly with zlib anyway. Strings go in as unicode arrays so no pickle is needed.
+        np.savez(
+            f,
+            version=np.int64(CACHE_FORMAT_VERSION),
+            fingerprint=np.array(data.fingerprint),
+            images=data.images,
+            labels=data.labels.astype(np.int64),
+            class_names=np.array(data.class_names, dtype=str),
+            files=np.array(data.files, dtype=str),
+            skipped=np.array(data.skipped, dtype=str),
+        )
 
 
 def _decode_all(

@@ -12,11 +12,9 @@ about and rebuilt.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from artgan.atomic import atomic_write
 from artgan.data.cache import ImageSet
 from artgan.metrics.fid import feature_stats
 
@@ -103,25 +102,15 @@ def _read(path: Path, key: str) -> ReferenceStats:
 
 def _write(path: Path, stats: ReferenceStats) -> None:
     """Write atomically (temp file in the same folder, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"mu": stats.mu, "sigma": stats.sigma, "features": stats.features}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:16]}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                version=np.int64(STATS_FORMAT_VERSION),
-                key=np.array(stats.key),
-                checksum=np.array(_checksum(arrays)),
-                **arrays,
-            )
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(
+            f,
+            version=np.int64(STATS_FORMAT_VERSION),
+            key=np.array(stats.key),
+            checksum=np.array(_checksum(arrays)),
+            **arrays,
+        )
 
 
 def cached_stats(

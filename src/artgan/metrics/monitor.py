@@ -10,9 +10,6 @@ and only their 2048-d features are kept, so memory stays bounded whatever ``n_fa
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from artgan.atomic import atomic_write
 from artgan.data.cache import ImageSet
 from artgan.errors import ArtganError
 from artgan.metrics.cache import ReferenceStats, cached_stats, imageset_key_parts
@@ -155,16 +153,9 @@ def plot_fid_curve(rows: list[dict[str, Any]], path: str | Path) -> Path | None:
     ax.legend()
     fig.tight_layout()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".png")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(path, fsync=False) as f:
             fig.savefig(f, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
     finally:
         plt.close(fig)
     return path

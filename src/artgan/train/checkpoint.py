@@ -12,12 +12,12 @@ import errno
 import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from artgan.atomic import atomic_write
 from artgan.errors import ArtganError
 
 FORMAT = "artgan-checkpoint"
@@ -29,17 +29,11 @@ def atomic_torch_save(obj: Any, path: str | Path) -> None:
     """``torch.save`` to ``path`` atomically. On failure the old file is untouched and
     the temp file is removed; a full disk becomes an ``ArtganError`` that says so."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(path) as f:
             torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise ArtganError(
                 f"out of disk space while writing '{path}'; nothing was overwritten "
                 f"(free some space, then resume from the previous checkpoint)"

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from artgan.atomic import atomic_write
 
 
 class MetricLog:
@@ -20,11 +21,8 @@ class MetricLog:
         """Drop rows logged after ``step`` (by a run that crashed after its last
         checkpoint), so a resumed run's log has each step once."""
         rows = [r for r in self.read() if r.get("step", 0) <= step]
-        tmp = self.jsonl.with_suffix(".jsonl.tmp")
-        with open(tmp, "w") as f:
-            for r in rows:
-                f.write(json.dumps(r) + "\n")
-        os.replace(tmp, self.jsonl)
+        with atomic_write(self.jsonl) as f:
+            f.write("".join(json.dumps(r) + "\n" for r in rows).encode())
         self._rewrite_csv(rows)
 
     def append(self, row: dict[str, Any]) -> None:
@@ -90,7 +88,8 @@ class MetricLog:
             fx.set_ylabel("FID (test split)")
             fx.grid(alpha=0.3)
         fig.tight_layout()
-        tmp = self.png.with_suffix(".tmp.png")
-        fig.savefig(tmp)
-        plt.close(fig)
-        os.replace(tmp, self.png)
+        try:
+            with atomic_write(self.png, fsync=False) as f:
+                fig.savefig(f, format="png")
+        finally:
+            plt.close(fig)
