@@ -79,3 +79,11 @@ def test_info_loss_terms():
     # No codes: only the z' term remains.
     only_z = {"z": z + 1, "cat_logits": None, "cont_mean": None, "cont_logvar": None}
     assert torch.isclose(info_loss(only_z, z, None, None, z_weight=0.5), torch.tensor(0.5))
+
+
+def test_drift_penalty_is_mean_square_of_real_scores():
+    from artgan.train.losses import drift_penalty
+
+    r = torch.tensor([1.0, -3.0])
+    patch = torch.full((2, 1, 2, 2), 2.0)
+    assert torch.isclose(drift_penalty([r, patch]), torch.tensor(5.0 + 4.0))

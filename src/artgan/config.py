@@ -65,6 +65,7 @@ class LossConfig:
     """Weights of the generator's extra terms (MIGAN eq. 7, 17-20) and of the GP."""
 
     gp_weight: float = 10.0  # WGAN-GP penalty on D (eq. 19 text)
+    drift_weight: float = 0.0  # ε·E[D(x)²] keeps WGAN critic outputs near 0 (ProGAN)
     lambda_info: float = 1.0  # λ_I: InfoGAN bound on the latent cycle (eq. 7)
     info_z_weight: float = 0.1  # share of the z' reconstruction inside L_I
     lambda_ms: float = 1.0  # λ: MS-SSIM + L1 on the image cycle (eq. 18)
@@ -103,7 +104,9 @@ class TrainConfig:
     n_samples: int = 64  # images in the fixed-latent sample grid
     fid_every: int = 0  # FID/KID vs the test split every N steps (0 = off; paper: 500)
     fid_n: int = 2000  # generated images per FID evaluation (paper: 2000)
-    fid_precision: str = "fp32"  # Inception precision for training-time FID
+    # bf16 moved FID by 0.29% vs fp32 on 2,000 artworks and is 2.2x faster
+    # (benchmarks/results/metrics_speed.md); the evaluate command defaults to fp32.
+    fid_precision: str = "bf16"  # Inception precision for training-time FID
     progress: bool = True
 
 

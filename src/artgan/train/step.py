@@ -12,7 +12,7 @@ from torch import Tensor
 from artgan.models.latent import Latent
 from artgan.runtime import Runtime
 from artgan.train.ema import ema_decay_at, update_ema
-from artgan.train.losses import d_loss, g_loss, gradient_penalty
+from artgan.train.losses import d_loss, drift_penalty, g_loss, gradient_penalty
 from artgan.train.rng import generator_for
 from artgan.train.state import GANState
 
@@ -54,8 +54,12 @@ def gan_step(
         loss_d = d_loss(loss_kind, real_out, fake_out)
         if loss_kind == "wgan-gp":
             gen = generator_for(cfg.train.seed, t, k, "gp")
-            gp = gradient_penalty(D, real, fake, gen, rt.autocast())
+            # In fp32: the penalty is a function of gradient norms, and bf16's 8-bit
+            # mantissa in the double backward made the critic unstable.
+            gp = gradient_penalty(D, real, fake, gen, None)
             loss_d = loss_d + cfg.loss.gp_weight * gp
+            if cfg.loss.drift_weight > 0:
+                loss_d = loss_d + cfg.loss.drift_weight * drift_penalty(real_out)
         state.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         state.opt_d.step()

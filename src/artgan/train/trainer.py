@@ -81,6 +81,9 @@ class Trainer:
                 f"`artgan train --resume {self.run_dir}` or choose another --out"
             )
         d = cfg.data
+        if d.path is not None and not d.path.startswith("builtin:"):
+            # Recorded absolute, so evaluate/resume work from any working directory.
+            d.path = str(Path(d.path).expanduser().resolve())
         self.dataset = dataset or load_dataset(
             d.path, d.resolution, d.fit, d.cache_dir, progress=cfg.train.progress
         )
