@@ -320,15 +320,6 @@ def diff(a: dict[str, Any], b: dict[str, Any], prefix: str = "") -> list[str]:
     return out
 
 
-def replace(cfg: Config, **sections: Any) -> Config:
-    """Shallow helper used in tests: ``replace(cfg, train={'steps': 4})``."""
-    new = from_dict(cfg.to_dict())
-    for name, updates in sections.items():
-        merge(getattr(new, name), updates, f"{name}.")
-    validate(new)
-    return new
-
-
 __all__ = [
     "AugmentConfig",
     "Config",
@@ -343,6 +334,5 @@ __all__ = [
     "parse_override",
     "preset_names",
     "read_preset",
-    "replace",
     "resolve",
 ]

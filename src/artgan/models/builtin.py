@@ -68,7 +68,6 @@ register(
         description="DCGAN baseline (CNN-GAN): transposed convs, BatchNorm, BCE loss",
         generator=_dcgan_g,
         discriminator=_dcgan_d,
-        default_loss="bce",
     )
 )
 register(
@@ -78,7 +77,6 @@ register(
         "spectral norm, hinge loss",
         generator=_sagan_g,
         discriminator=_sagan_d,
-        default_loss="hinge",
     )
 )
 register(
@@ -89,6 +87,5 @@ register(
         generator=_migan_g,
         discriminator=_migan_d,
         encoder=_migan_e,
-        default_loss="wgan-gp",
     )
 )

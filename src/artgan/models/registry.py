@@ -23,7 +23,6 @@ class ModelSpec:
     generator: Builder
     discriminator: Builder
     encoder: Builder | None = None  # image → latent (MIGAN's E); None when absent
-    default_loss: str = "bce"
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
