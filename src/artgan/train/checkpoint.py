@@ -56,18 +56,24 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def safe_torch_load(path: str | Path, what: str, hint: str = "") -> Any:
+    """``torch.load(weights_only=True)`` on the CPU; any failure to read (truncated,
+    corrupt, not a torch file) becomes an ArtganError naming ``what`` and the file."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises RuntimeError/UnpicklingError/EOFError/...
+        raise ArtganError(
+            f"{what} '{path}' is truncated or corrupt and cannot be read "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]}){hint}"
+        ) from None
+
+
 def load_file(path: str | Path, kind: str = "checkpoint") -> dict[str, Any]:
     """Load a torch file safely; a missing, truncated or foreign file is an ArtganError."""
     path = Path(path)
     if not path.is_file():
         raise ArtganError(f"{kind} '{path}' does not exist")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises RuntimeError/UnpicklingError/EOFError/...
-        raise ArtganError(
-            f"{kind} '{path}' is truncated or corrupt and cannot be read "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
-        ) from None
+    obj = safe_torch_load(path, kind)
     if not isinstance(obj, dict) or "format" not in obj:
         raise ArtganError(f"'{path}' is not an artgan {kind}")
     return obj
