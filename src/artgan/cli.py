@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from artgan.runtime import set_env_defaults
@@ -76,6 +75,7 @@ def cmd_train(a: argparse.Namespace) -> int:
 
 
 def cmd_generate(a: argparse.Namespace) -> int:
+    from artgan.cli_steer import default_out
     from artgan.generate import generate, latents_for_seeds, load_generator
     from artgan.imageio import make_grid, save_png, to_uint8
     from artgan.runtime import setup_runtime
@@ -89,8 +89,7 @@ def cmd_generate(a: argparse.Namespace) -> int:
     codes = parse_codes(a.code or [], lg.latent)
     latents = apply_codes(latents_for_seeds(lg.latent, seeds, a.truncation), codes, lg.latent)
     imgs = to_uint8(generate(lg, latents, rt))
-    src = Path(a.source)
-    out = Path(a.out) if a.out else (src if src.is_dir() else src.parent) / "generated"
+    out = default_out(a, "generated")
     out.mkdir(parents=True, exist_ok=True)
     if not a.grid_only:
         for s, img in zip(seeds, imgs, strict=True):
@@ -104,11 +103,10 @@ def cmd_generate(a: argparse.Namespace) -> int:
 
 
 def cmd_export(a: argparse.Namespace) -> int:
+    from artgan.cli_steer import default_out
     from artgan.generate import export_generator
 
-    src = Path(a.source)
-    out = Path(a.out) if a.out else (src if src.is_dir() else src.parent) / "generator.pt"
-    path = export_generator(src, out)
+    path = export_generator(a.source, default_out(a, "generator.pt"))
     print(f"exported generator to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 

@@ -7,9 +7,14 @@ import argparse
 from pathlib import Path
 
 
-def _out_dir(a: argparse.Namespace, name: str) -> Path:
+def default_out(a: argparse.Namespace, name: str) -> Path:
+    """``--out`` if given, else ``name`` inside the run folder (or beside the file)."""
     src = Path(a.source)
-    out = Path(a.out) if a.out else (src if src.is_dir() else src.parent) / name
+    return Path(a.out) if a.out else (src if src.is_dir() else src.parent) / name
+
+
+def _out_dir(a: argparse.Namespace, name: str) -> Path:
+    out = default_out(a, name)
     out.mkdir(parents=True, exist_ok=True)
     return out
 

@@ -274,16 +274,6 @@ def run_test_split(run_dir: str | Path, progress: bool = True) -> ImageSet:
     return data.subset(np.array([index[f] for f in files], dtype=np.int64))
 
 
-def _checkpoint_step(ckpt: Path) -> int | None:
-    """Step of ``ckpt``: a ``ckpt_<step>.pt`` file or ``latest.pt``, a hard link to one."""
-    from artgan.train.checkpoint import CheckpointManager
-
-    for step, p in reversed(CheckpointManager(ckpt.parent.parent).step_files()):
-        if p.samefile(ckpt):
-            return step
-    return None
-
-
 def _sample(lg: Any, start: int, n: int, rt: Any, batch_size: int, progress: bool) -> np.ndarray:
     """``n`` images from seeds ``start…start+n-1`` → ``[n, R, R, 3]`` uint8, chunk by chunk."""
     from artgan.generate import generate, latents_for_seeds
@@ -362,7 +352,7 @@ def evaluate_run(
         metrics, real.images, fake, pairs, imageset_key_parts(real, ""),
         batch_size, precision, dev, progress,
     )  # fmt: skip
-    step = _checkpoint_step(ckpt)
+    step = lg.step
     meta = {"run": str(run_dir), "checkpoint": str(ckpt), "real": real.source,
             "real_split": "test" if data is None else "folder", "n_real": len(real),
             "n_fake": n, "seed": seed, "resolution": res, "precision": precision,

@@ -38,6 +38,7 @@ class LoadedGenerator:
     class_names: list[str]
     source: str
     E: nn.Module | None = None  # the encoder, for models that have one (projection)
+    step: int | None = None  # training step of the weights (checkpoints and exports)
 
 
 def _build(
@@ -67,8 +68,10 @@ def load_generator(source: str | Path) -> LoadedGenerator:
         # Standing BatchNorm statistics for the EMA weights (see train/ema.py).
         G = standing_stats(G, latent)
         model_cfg, classes = cfg["model"], obj.get("data", {}).get("class_names", [])
+        step = int(obj["step"])
     elif obj["format"] == EXPORT_FORMAT:
         res, model_cfg, classes = obj["resolution"], obj["model"], obj.get("class_names", [])
+        step = obj.get("step")
         G, E, latent = _build(model_cfg, res)
         G.load_state_dict(obj["state_dict"])
         if E is not None:
@@ -78,7 +81,7 @@ def load_generator(source: str | Path) -> LoadedGenerator:
     G.eval().requires_grad_(False)
     if E is not None:
         E.eval().requires_grad_(False)
-    return LoadedGenerator(G, latent, dict(model_cfg), int(res), list(classes), str(p), E)
+    return LoadedGenerator(G, latent, dict(model_cfg), int(res), list(classes), str(p), E, step)
 
 
 def export_generator(source: str | Path, out: str | Path) -> Path:
@@ -93,6 +96,7 @@ def export_generator(source: str | Path, out: str | Path) -> Path:
         "model": lg.model_cfg,
         "resolution": lg.resolution,
         "class_names": lg.class_names,
+        "step": lg.step,
         "state_dict": lg.G.state_dict(),
         "encoder": lg.E.state_dict() if lg.E is not None else {},
     }

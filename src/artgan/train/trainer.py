@@ -113,6 +113,7 @@ class Trainer:
             self.state.latent.sample(cfg.train.n_samples, generator_for(cfg.train.seed, "fixed"))
         )
         self._stop_requested = False
+        self._sampler: tuple[int, torch.nn.Module] | None = None
         self.fid = None
         if cfg.train.fid_every > 0:
             from artgan.metrics.monitor import FIDMonitor
@@ -175,9 +176,16 @@ class Trainer:
     def save_checkpoint(self) -> Path:
         return self.ckpts.save(self.state.state_dict(self.data_info()), self.state.step)
 
+    def sampler(self) -> torch.nn.Module:
+        """The EMA generator ready to sample (standing BatchNorm statistics), built once
+        per step: sample grids and FID at the same step share it."""
+        if self._sampler is None or self._sampler[0] != self.state.step:
+            self._sampler = (self.state.step, standing_stats(self.state.G_ema, self.state.latent))
+        return self._sampler[1]
+
     @torch.no_grad()
     def save_samples(self) -> Path:
-        g = standing_stats(self.state.G_ema, self.state.latent)
+        g = self.sampler()
         with self.rt.autocast():
             imgs = torch.cat([g(chunk.to(self.rt.device)) for chunk in self.fixed_latent.split(64)])
         path = self.run_dir / "samples" / f"step_{self.state.step:07d}.png"
@@ -192,7 +200,7 @@ class Trainer:
         from artgan.generate import latents_for_seeds
 
         assert self.fid is not None
-        g = standing_stats(self.state.G_ema, self.state.latent)
+        g = self.sampler()
         latent = self.state.latent
 
         def sample(start: int, count: int) -> torch.Tensor:
