@@ -18,10 +18,12 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("trainer vs bare loop", "bench_trainer.py", [], ["--steps", "10", "--rounds", "1"]),
     ("training step cost per model", "bench_models.py", [], ["--steps", "1", "--resolution", "32"]),
+    ("generation images/s (batch 1, 64; fp32, bf16, channels_last)", "bench_generation.py",
+     [], ["--reps", "5", "--resolution", "32"]),
     ("metric extraction speed and bf16 FID drift", "bench_metrics.py", [],
      ["--n", "100", "--speed-images", "40"]),
 ]  # fmt: skip
-OUTPUTS = ["trainer_throughput.md", "model_step_cost.md", "metrics_speed.md"]
+OUTPUTS = ["trainer_throughput.md", "model_step_cost.md", "generation_speed.md", "metrics_speed.md"]
 
 
 def main() -> int:

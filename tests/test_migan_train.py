@@ -15,7 +15,7 @@ from artgan.train.losses import info_loss
 from artgan.train.objectives import MIGANObjective
 from artgan.train.state import build_state
 from artgan.train.step import gan_step
-from conftest import assert_same_state
+from conftest import THREADS, assert_same_state
 
 TINY_MIGAN = {
     "data": {"resolution": 16},
@@ -23,7 +23,7 @@ TINY_MIGAN = {
               "g_channels": 8, "d_channels": 8, "max_channels": 32, "cond_channels": 8},
     "loss": {"cycle_batch": 4, "perceptual_layers": "relu1_2"},
     "train": {"batch_size": 8, "steps": 4, "progress": False, "log_every": 1,
-              "sample_every": 2, "ckpt_every": 2, "n_samples": 4, "threads": 2},
+              "sample_every": 2, "ckpt_every": 2, "n_samples": 4, "threads": THREADS},
 }  # fmt: skip
 
 

@@ -181,10 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_export)
 
     from artgan.cli_eval import add_parser as add_eval_parser
+    from artgan.cli_experiments import add_parsers as add_experiment_parsers
     from artgan.cli_steer import add_parsers
 
     add_parsers(sub)
     add_eval_parser(sub)
+    add_experiment_parsers(sub)
     return p
 
 

@@ -88,6 +88,7 @@ class OptimConfig:
 @dataclass
 class TrainConfig:
     steps: int = 3000  # generator steps
+    time_budget: float = 0.0  # stop after this many seconds of training steps (0 = off)
     batch_size: int = 64
     loss: str = "bce"  # bce (non-saturating, eq. 1-2) | hinge (SAGAN) | wgan-gp (MIGAN)
     seed: int = 0
@@ -289,6 +290,8 @@ def validate(cfg: Config) -> None:
     for key, value in positive.items():
         if value < 1:
             raise ArtganError(f"config key '{key}' must be at least 1, got {value}")
+    if cfg.train.time_budget < 0:
+        raise ArtganError(f"train.time_budget must be ≥ 0 seconds, got {cfg.train.time_budget}")
     if not 0.0 <= cfg.train.ema_decay < 1.0:
         raise ArtganError(f"train.ema_decay must be in [0, 1), got {cfg.train.ema_decay}")
     if not 0.0 < cfg.data.train_fraction < 1.0:

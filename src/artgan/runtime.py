@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
+from artgan.distributed import Shard, env_world, init_distributed
 from artgan.errors import ArtganError
 
 
@@ -22,8 +23,10 @@ def set_env_defaults() -> None:
 
 
 def default_threads() -> int:
-    """All cores up to 8: past that, small GAN convs stop scaling and starve neighbours."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    """All cores up to 8 (shared among torchrun's processes on this node): past that,
+    small GAN convs stop scaling and starve neighbours."""
+    per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    return max(1, min((os.cpu_count() or 1) // max(per_node, 1), 8))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -49,6 +52,7 @@ class Runtime:
     device: torch.device
     precision: str  # fp32 | bf16
     channels_last: bool
+    shard: Shard = field(default_factory=Shard)  # data-parallel rank (artgan.distributed)
 
     @property
     def memory_format(self) -> torch.memory_format:
@@ -61,11 +65,20 @@ class Runtime:
 
 
 def setup_runtime(
-    device: str = "auto", precision: str = "fp32", threads: int = 0, channels_last: bool = True
+    device: str = "auto",
+    precision: str = "fp32",
+    threads: int = 0,
+    channels_last: bool = True,
+    distributed: bool = False,
 ) -> Runtime:
-    """Pick the device, cap threads and check the precision is supported there."""
+    """Pick the device, cap threads and check the precision is supported there. With
+    ``distributed`` and torchrun's environment, join the process group (one GPU per
+    local rank on CUDA)."""
     set_env_defaults()
     dev = resolve_device(device)
+    if distributed and dev.type == "cuda" and env_world()[1] > 1:
+        dev = torch.device("cuda", env_world()[2])
+        torch.cuda.set_device(dev)
     n = threads if threads > 0 else default_threads()
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
@@ -73,4 +86,5 @@ def setup_runtime(
         raise ArtganError(f"unknown precision '{precision}' (use fp32 or bf16)")
     if precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise ArtganError("this CUDA GPU does not support bf16; use --precision fp32")
-    return Runtime(dev, precision, channels_last)
+    shard = init_distributed(dev) if distributed else Shard()
+    return Runtime(dev, precision, channels_last, shard)

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from artgan.config import AugmentConfig
 from artgan.data.augment import augment
+from artgan.distributed import Shard
 from artgan.errors import ArtganError
 from artgan.train.rng import generator_for
 
@@ -28,8 +29,10 @@ class BatchSource:
         aug: AugmentConfig,
         device: torch.device,
         memory_format: torch.memory_format = torch.contiguous_format,
+        shard: Shard | None = None,
     ) -> None:
-        """``images``: ``[N, H, W, 3]`` uint8; ``labels``: ``[N]`` int64 (-1 = none)."""
+        """``images``: ``[N, H, W, 3]`` uint8; ``labels``: ``[N]`` int64 (-1 = none).
+        ``batch_size`` is the global batch; with a ``shard`` each rank gets its slice."""
         n = len(images)
         if n < batch_size:
             raise ArtganError(
@@ -44,6 +47,8 @@ class BatchSource:
         self.seed = seed
         self.aug = aug
         self.memory_format = memory_format
+        self.shard = shard or Shard()
+        self.shard.check_divides(batch_size, "the batch size")
         self._perm_epoch = -1
         self._perm: Tensor | None = None
 
@@ -59,10 +64,13 @@ class BatchSource:
         return self._perm
 
     def get(self, index: int) -> tuple[Tensor, Tensor]:
-        """Batch number ``index`` → (images ``[B, 3, H, W]`` float in [-1, 1], labels ``[B]``)."""
+        """Batch number ``index`` → (images ``[B, 3, H, W]`` float in [-1, 1], labels ``[B]``),
+        or this rank's ``B / world`` of them. The augmentation draws are made for the
+        global batch, so every image gets the same augmentation whatever the world size."""
         epoch, pos = divmod(index, self.per_epoch)
         idx = self._permutation(epoch)[pos * self.batch_size : (pos + 1) * self.batch_size]
         x = self.data[idx].float().div_(127.5).sub_(1.0)
         a = self.aug
         x = augment(x, generator_for(self.seed, index, "augment"), a.flip, a.rotate_deg, a.scale)
-        return x.contiguous(memory_format=self.memory_format), self.labels[idx]
+        x, y = self.shard.take(x), self.shard.take(self.labels[idx])
+        return x.contiguous(memory_format=self.memory_format), y

@@ -109,8 +109,11 @@ class CheckpointManager:
                 found.append((int(m.group(1)), p))
         return sorted(found)
 
+    def path_for(self, step: int) -> Path:
+        return self.folder / f"ckpt_{step:07d}.pt"
+
     def save(self, state: dict[str, Any], step: int) -> Path:
-        target = self.folder / f"ckpt_{step:07d}.pt"
+        target = self.path_for(step)
         atomic_torch_save(state, target)
         self._update_latest(target)
         for _, old in self.step_files()[: -self.keep]:

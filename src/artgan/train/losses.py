@@ -73,10 +73,16 @@ def gradient_penalty(
     fake: Tensor,
     generator: torch.Generator,
     autocast: contextlib.AbstractContextManager | None = None,
+    world: int = 1,
+    rank: int = 0,
 ) -> Tensor:
     """WGAN-GP (Gulrajani et al. 2017): ``E[(‖∇_x̂ D(x̂)‖₂ − 1)²]`` on random interpolates
-    ``x̂ = ε·x + (1 − ε)·G(z)``, ε ~ U(0, 1) per image. ``real``/``fake``: ``[B, C, H, W]``."""
-    eps = torch.rand(real.shape[0], 1, 1, 1, generator=generator).to(real)
+    ``x̂ = ε·x + (1 − ε)·G(z)``, ε ~ U(0, 1) per image. ``real``/``fake``: ``[B, C, H, W]``.
+    With ``world`` > 1 the batch is shard ``rank`` of a global batch of ``world``·B: the
+    global batch's ε are drawn and this shard's are kept (artgan.distributed)."""
+    b = real.shape[0]
+    eps = torch.rand(b * world, 1, 1, 1, generator=generator)[rank * b : (rank + 1) * b]
+    eps = eps.to(real)
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
     with autocast or contextlib.nullcontext():
         score = per_sample_score(critic(x_hat))

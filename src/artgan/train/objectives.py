@@ -4,17 +4,20 @@ MIGAN's encoder E closes two cycles (SPEC §1):
 - latent cycle ``(z', c) → G → E → (ẑ', ĉ)``: the InfoGAN bound ``L_I`` (eq. 7);
 - image cycle ``x → E → G → x̂`` on real paintings: ``L_MS`` (MS-SSIM + L1, eq. 18) and
   the VGG19 perceptual loss ``L_per`` (eq. 20).
-``L_G = L_adv + λ_I·L_I + λ·L_MS + η·L_per``. The image cycle runs on the first
-``loss.cycle_batch`` real images of the batch: on a CPU the VGG pass over a full batch
-would cost more than the rest of the step.
+``L_G = L_adv + λ_I·L_I + λ·L_MS + η·L_per``. The image cycle runs on
+``loss.cycle_batch`` real images of the batch (every (B / cycle_batch)-th one): on a CPU
+the VGG pass over a full batch would cost more than the rest of the step.
 """
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from artgan.config import LossConfig
+from artgan.distributed import Shard
+from artgan.errors import ArtganError
 from artgan.metrics.ssim import ms_ssim_l1_loss
 from artgan.models.latent import Latent
 from artgan.runtime import Runtime
@@ -55,12 +58,13 @@ class MIGANObjective:
         terms = {"info": info_loss(enc, draw.z.to(dev), cat, cont, c.info_z_weight)}
         total = c.lambda_info * terms["info"]
         if c.lambda_ms > 0 or c.eta_per > 0 or c.labels_as_code:
-            x = real[: c.cycle_batch]
+            keep = cycle_rows(c.cycle_batch, real.shape[0], rt.shard).to(real.device)
+            x = real[keep]
             with rt.autocast():
                 enc_x = E(x)
                 x_hat = state.G(E.to_latent(enc_x))
             if c.labels_as_code:
-                y = labels[: c.cycle_batch]
+                y = labels[keep]
                 known = y >= 0
                 if bool(known.any()):
                     logits = enc_x["cat_logits"].float()[known]
@@ -78,3 +82,20 @@ class MIGANObjective:
                 total = total + c.eta_per * terms["per"]
         terms["total"] = total
         return terms
+
+
+def cycle_rows(cycle_batch: int, local_batch: int, shard: Shard) -> torch.Tensor:
+    """Rows of this rank's batch that go through the image cycle: the global rows
+    0, s, 2s, … (s = B // cycle_batch) that fall in this rank's slice. Strided rather
+    than the first rows so that N processes pick exactly the images one process would."""
+    b = local_batch * shard.world
+    n = min(cycle_batch, b)
+    rows = torch.arange(n) * (b // n)
+    lo = shard.rank * local_batch
+    mine = rows[(rows >= lo) & (rows < lo + local_batch)] - lo
+    if shard.world > 1 and len(mine) * shard.world != n:
+        raise ArtganError(
+            f"loss.cycle_batch ({cycle_batch}) must split evenly over {shard.world} "
+            f"processes with batch {b}: choose a multiple of {shard.world} that divides {b}"
+        )
+    return mine

@@ -12,6 +12,7 @@ from artgan.train.checkpoint import CheckpointManager, load_checkpoint
 # Keys a resumed run may change: how long and how it runs, never what it trains.
 RESUMABLE_CHANGES = {
     "train.steps",
+    "train.time_budget",
     "train.log_every",
     "train.sample_every",
     "train.ckpt_every",

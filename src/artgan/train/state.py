@@ -31,6 +31,7 @@ class GANState:
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
     step: int = 0
+    train_seconds: float = 0.0  # time spent in training steps (budgets; not exact-resume)
 
     def state_dict(self, data_info: dict[str, Any]) -> dict[str, Any]:
         """The checkpoint payload (plain containers + tensors; ``weights_only``-safe)."""
@@ -39,6 +40,7 @@ class GANState:
             "version": VERSION,
             "artgan_version": __version__,
             "step": self.step,
+            "train_seconds": self.train_seconds,
             "config": self.cfg.to_dict(),
             "data": data_info,
             "models": {
@@ -70,6 +72,7 @@ class GANState:
                 f"({str(exc).splitlines()[0][:160]})"
             ) from None
         self.step = int(ckpt["step"])
+        self.train_seconds = float(ckpt.get("train_seconds", 0.0))
         set_rng_state(ckpt["rng"])
 
 

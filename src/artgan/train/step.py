@@ -9,6 +9,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from artgan.distributed import Shard
 from artgan.models.latent import Latent
 from artgan.runtime import Runtime
 from artgan.train.ema import ema_decay_at, update_ema
@@ -28,7 +29,8 @@ def gan_step(
     rt: Runtime,
     extra_g_terms: ExtraTerms | None = None,
 ) -> dict[str, Tensor]:
-    """Advance ``state`` by one generator step. ``batch_fn(i)`` returns real batch ``i``.
+    """Advance ``state`` by one generator step. ``batch_fn(i)`` returns real batch ``i``
+    (this rank's shard of it when ``rt.shard`` has several processes).
 
     The last critic step's fake batch is kept (with its graph) for the generator update,
     as in the reference DCGAN loop: it saves one generator forward per step.
@@ -40,11 +42,12 @@ def gan_step(
     t, loss_kind = state.step, cfg.train.loss
     G, D = state.G, state.D
     n_critic = cfg.optim.n_critic
-    B = cfg.train.batch_size
+    B = cfg.train.batch_size  # global batch; each rank computes its shard of it
+    shard = rt.shard
     D.requires_grad_(True)
     for k in range(n_critic):
         real, labels = batch_fn(t * n_critic + k)
-        draw = state.latent.sample(B, generator_for(cfg.train.seed, t, k, "z"))
+        draw = _take(state.latent.sample(B, generator_for(cfg.train.seed, t, k, "z")), shard)
         z = state.latent.join(draw).to(rt.device)
         last = k == n_critic - 1
         with torch.set_grad_enabled(last), rt.autocast():
@@ -56,12 +59,13 @@ def gan_step(
             gen = generator_for(cfg.train.seed, t, k, "gp")
             # In fp32: the penalty is a function of gradient norms, and bf16's 8-bit
             # mantissa in the double backward made the critic unstable.
-            gp = gradient_penalty(D, real, fake, gen, None)
+            gp = gradient_penalty(D, real, fake, gen, None, shard.world, shard.rank)
             loss_d = loss_d + cfg.loss.gp_weight * gp
             if cfg.loss.drift_weight > 0:
                 loss_d = loss_d + cfg.loss.drift_weight * drift_penalty(real_out)
         state.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
+        shard.average_grads(_params(state.opt_d))
         state.opt_d.step()
 
     # Generator update; D's weights are frozen so no gradient is computed for them.
@@ -73,6 +77,7 @@ def gan_step(
     total_g = loss_g + terms["total"] if terms else loss_g
     state.opt_g.zero_grad(set_to_none=True)
     total_g.backward()
+    shard.average_grads(_params(state.opt_g))
     state.opt_g.step()
     D.requires_grad_(True)
 
@@ -88,6 +93,19 @@ def gan_step(
         out["gp"] = gp.detach()
     out.update({f"g_{k}": v.detach() for k, v in terms.items() if k != "total"})
     return out
+
+
+def _take(draw: Latent, shard: Shard) -> Latent:
+    """This rank's share of a global latent draw."""
+    if shard.world == 1:
+        return draw
+    cat = shard.take(draw.cat) if draw.cat is not None else None
+    cont = shard.take(draw.cont) if draw.cont is not None else None
+    return Latent(shard.take(draw.z), cat, cont)
+
+
+def _params(opt: torch.optim.Optimizer) -> list[torch.nn.Parameter]:
+    return [p for group in opt.param_groups for p in group["params"]]
 
 
 def _mean_score(out: Tensor | list[Tensor] | tuple[Tensor, ...]) -> Tensor:

@@ -33,7 +33,7 @@ from artgan.train.batches import BatchSource
 from artgan.train.checkpoint import CheckpointManager
 from artgan.train.ema import standing_stats
 from artgan.train.logger import MetricLog
-from artgan.train.objectives import MIGANObjective
+from artgan.train.objectives import MIGANObjective, cycle_rows
 from artgan.train.rng import generator_for
 from artgan.train.state import GANState, build_state
 from artgan.train.step import gan_step
@@ -72,8 +72,14 @@ class Trainer:
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.rt: Runtime = setup_runtime(
-            cfg.train.device, cfg.train.precision, cfg.train.threads, cfg.train.channels_last
+            cfg.train.device,
+            cfg.train.precision,
+            cfg.train.threads,
+            cfg.train.channels_last,
+            distributed=True,
         )
+        # Under torchrun every rank trains its shard; rank 0 alone writes anything.
+        self.main = self.rt.shard.is_main
         self.ckpts = CheckpointManager(self.run_dir, cfg.train.keep_checkpoints)
         if resume_state is None and self.ckpts.step_files():
             raise ArtganError(
@@ -102,12 +108,16 @@ class Trainer:
             d.augment,
             self.rt.device,
             self.rt.memory_format,
+            self.rt.shard,
         )
         self.state: GANState = build_state(cfg, self.rt)
         if resume_state is not None:
             self.state.load_state_dict(resume_state)
         # Models with an encoder train it through MIGAN's info and image cycles.
         self.objective = MIGANObjective(cfg.loss, self.rt) if self.state.E is not None else None
+        if self.objective is not None:  # fail now, not at the first step, on a bad split
+            cycle_rows(cfg.loss.cycle_batch, cfg.train.batch_size // self.rt.shard.world,
+                       self.rt.shard)  # fmt: skip
         self.log = MetricLog(self.run_dir)
         self.fixed_latent = self.state.latent.join(
             self.state.latent.sample(cfg.train.n_samples, generator_for(cfg.train.seed, "fixed"))
@@ -115,7 +125,7 @@ class Trainer:
         self._stop_requested = False
         self._sampler: tuple[int, torch.nn.Module] | None = None
         self.fid = None
-        if cfg.train.fid_every > 0:
+        if cfg.train.fid_every > 0 and self.main:
             from artgan.metrics.monitor import FIDMonitor
 
             self.fid = FIDMonitor.from_imageset(
@@ -174,7 +184,11 @@ class Trainer:
 
     # ------------------------------------------------------------------- outputs
     def save_checkpoint(self) -> Path:
-        return self.ckpts.save(self.state.state_dict(self.data_info()), self.state.step)
+        """Rank 0 writes; every rank gets the path."""
+        path = self.ckpts.path_for(self.state.step)
+        if self.main:
+            path = self.ckpts.save(self.state.state_dict(self.data_info()), self.state.step)
+        return path
 
     def sampler(self) -> torch.nn.Module:
         """The EMA generator ready to sample (standing BatchNorm statistics), built once
@@ -208,34 +222,52 @@ class Trainer:
             with self.rt.autocast():
                 return g(z.to(self.rt.device)).float()
 
-        row = {"step": self.state.step, **self.fid(sample), "n_fake": self.cfg.train.fid_n}
+        row = {"step": self.state.step, **self.fid(sample), "n_fake": self.cfg.train.fid_n,
+               "train_seconds": self.state.train_seconds}  # fmt: skip
         self.log.append(row)
         self.log.plot()
         return row
 
     # ---------------------------------------------------------------------- loop
+    def out_of_budget(self) -> bool:
+        """``train.time_budget`` seconds of training steps are spent (evaluation, samples
+        and checkpoints do not count, so FID frequency does not change the budget)."""
+        budget = self.cfg.train.time_budget
+        return budget > 0 and self.state.train_seconds >= budget
+
     def fit(self, until_step: int | None = None) -> Path:
-        """Train to ``until_step`` (default: ``train.steps``); returns the last checkpoint."""
+        """Train to ``until_step`` (default: ``train.steps``) or until ``train.time_budget``
+        is spent; returns the last checkpoint."""
         cfg = self.cfg.train
         end = cfg.steps if until_step is None else until_step
-        self._write_run_files()
-        self.log.truncate_after(self.state.step)
+        if self.main:
+            self._write_run_files()
+            self.log.truncate_after(self.state.step)
         last_ckpt: Path | None = None
         bar = tqdm(
             total=end,
             initial=self.state.step,
             desc=f"train {self.cfg.model.name}",
             unit="step",
-            disable=not cfg.progress,
+            disable=not (cfg.progress and self.main),
             dynamic_ncols=True,
         )
         t0, s0 = time.perf_counter(), self.state.step
+        done = self.state.step >= end or self.out_of_budget()
         with bar, self._graceful_interrupt():
-            while self.state.step < end and not self._stop_requested:
+            while not done:
+                ts = time.perf_counter()
                 out = gan_step(self.state, self.batches.get, self.rt, self.objective)
+                self.state.train_seconds += time.perf_counter() - ts
                 step = self.state.step
                 bar.update(1)
-                if step % cfg.log_every == 0 or step == end:
+                # Ranks must agree on when to stop (their collectives pair up), and
+                # their clocks differ: any rank's interrupt or spent budget stops all.
+                self._stop_requested, spent = self.rt.shard.any_of(
+                    self._stop_requested, self.out_of_budget()
+                )
+                done = spent or step >= end
+                if step % cfg.log_every == 0 or done or self._stop_requested:
                     row = self._log_row(out, t0, s0)
                     t0, s0 = time.perf_counter(), step
                     bar.set_postfix(
@@ -243,16 +275,19 @@ class Trainer:
                         G=f"{row['loss_g']:.3f}",
                         img_s=f"{row['img_per_s']:.0f}",
                     )
-                if step % cfg.sample_every == 0 or step == end:
+                if self._stop_requested:
+                    break
+                if self.main and (step % cfg.sample_every == 0 or done):
                     self.save_samples()
                     self.log.plot()
-                if self.fid is not None and (step % cfg.fid_every == 0 or step == end):
+                if self.fid is not None and (step % cfg.fid_every == 0 or done):
                     self.log_fid()
-                if step % cfg.ckpt_every == 0 or step == end:
+                if step % cfg.ckpt_every == 0 or done:
                     last_ckpt = self.save_checkpoint()
         if self._stop_requested:
             last_ckpt = self.save_checkpoint()
-            self.log.plot()
+            if self.main:
+                self.log.plot()
             raise ArtganError(
                 f"interrupted at step {self.state.step}; checkpoint saved to {last_ckpt}. "
                 f"Continue with: artgan train --resume {self.run_dir}"
@@ -262,14 +297,18 @@ class Trainer:
         return last_ckpt
 
     def _log_row(self, out: dict[str, torch.Tensor], t0: float, s0: int) -> dict[str, Any]:
+        """Losses of the global batch (averaged over ranks), throughput, budget spent."""
+        out = self.rt.shard.mean(out)
         dt = max(time.perf_counter() - t0, 1e-9)
         n_steps = self.state.step - s0
         imgs = n_steps * self.cfg.train.batch_size * self.cfg.optim.n_critic
         row = {"step": self.state.step, **{k: float(v) for k, v in out.items()}}
         row["img_per_s"] = imgs / dt
         row["s_per_step"] = dt / max(n_steps, 1)
+        row["train_seconds"] = self.state.train_seconds
         row["time"] = time.time()
-        self.log.append(row)
+        if self.main:
+            self.log.append(row)
         return row
 
     @contextlib.contextmanager

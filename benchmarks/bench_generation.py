@@ -1,0 +1,112 @@
+"""Generation speed: images/s of each model's generator at batch 1 and 64, in fp32 and
+bf16, with and without channels_last, all in one run (ratios against fp32 contiguous).
+
+Generators are freshly initialised from each model's preset (speed does not depend on
+the weights); inference runs under ``torch.inference_mode`` as ``artgan generate`` does.
+
+    python benchmarks/bench_generation.py [--resolution 64] [--reps 20] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import torch
+
+from artgan.config import resolve
+from artgan.models import get_model, latent_spec
+
+HERE = Path(__file__).resolve().parent
+MODES = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]
+
+
+def build_generator(name: str, resolution: int) -> tuple[torch.nn.Module, int]:
+    cfg = resolve(name, None, [{"data": {"resolution": resolution}}])
+    if cfg.model.n_categories == -1:
+        cfg.model.n_categories = 10  # what a folder without class subfolders gets
+    latent = latent_spec(cfg.model)
+    torch.manual_seed(0)
+    g = get_model(name).generator(cfg.model, latent, resolution).eval()
+    return g, latent.dim
+
+
+def images_per_s(g: torch.nn.Module, dim: int, batch: int, precision: str, cl: bool,
+                 reps: int) -> float:  # fmt: skip
+    fmt = torch.channels_last if cl else torch.contiguous_format
+    g = g.to(memory_format=fmt)
+    z = torch.randn(batch, dim)
+    ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" else (
+        lambda: torch.autocast("cpu", enabled=False))  # fmt: skip
+    with torch.inference_mode(), ctx():
+        for _ in range(2):  # warm-up: allocator, oneDNN kernel selection
+            g(z)
+        t = time.perf_counter()
+        for _ in range(reps):
+            g(z)
+        dt = time.perf_counter() - t
+    return batch * reps / dt
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--resolution", type=int, default=64)
+    ap.add_argument(
+        "--reps", type=int, default=20, help="timed calls at batch 1 (batch 64: reps/5)"
+    )
+    ap.add_argument("--models", default="dcgan,sagan,migan")
+    ap.add_argument("--threads", type=int, default=0, help="default: all cores, at most 8")
+    ap.add_argument("--out", default=str(HERE / "results"))
+    a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    rows = []
+    for name in a.models.split(","):
+        g, dim = build_generator(name, a.resolution)
+        for batch in (1, 64):
+            reps = a.reps if batch == 1 else max(1, a.reps // 5)
+            base = None
+            for precision, cl in MODES:
+                ips = images_per_s(g, dim, batch, precision, cl, reps)
+                base = base or ips
+                rows.append({"model": name, "batch": batch, "precision": precision,
+                             "channels_last": cl, "images_per_s": ips,
+                             "ms_per_call": 1000 * batch / ips, "speedup": ips / base})  # fmt: skip
+                print(f"{name:6s} b{batch:<3d} {precision} cl={cl!s:5s} {ips:8.1f} img/s "
+                      f"({ips / base:.2f}x)", flush=True)  # fmt: skip
+    result = {
+        "benchmark": "generation_speed",
+        "resolution": a.resolution,
+        "threads": torch.get_num_threads(),
+        "rows": rows,
+        "torch": torch.__version__,
+        "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "generation_speed.json").write_text(json.dumps(result, indent=2))
+    lines = [
+        f"# Generation speed at {a.resolution}×{a.resolution} ({result['threads']} threads)\n",
+        "Speed-up is against fp32 contiguous for the same model and batch, same run.\n",
+        "| model | batch | precision | channels_last | images/s | ms per call | speed-up |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['model']} | {r['batch']} | {r['precision']} | {r['channels_last']} | "
+            f"{r['images_per_s']:.1f} | {r['ms_per_call']:.1f} | {r['speedup']:.2f} |"
+        )
+    (out / "generation_speed.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

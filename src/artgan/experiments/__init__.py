@@ -1,0 +1,8 @@
+"""Experiments: the paper's model comparison and ablation, re-runnable with one command."""
+
+from __future__ import annotations
+
+from artgan.experiments.plan import ABLATE_VARIANTS, ExperimentPlan, parse_budget, parse_variant
+from artgan.experiments.runner import run_experiment
+
+__all__ = ["ABLATE_VARIANTS", "ExperimentPlan", "parse_budget", "parse_variant", "run_experiment"]

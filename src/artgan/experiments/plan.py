@@ -1,0 +1,124 @@
+"""What an experiment trains: variants (a model plus ablation flags), seeds, a budget.
+
+A variant name is a registered model, optionally followed by MIGAN ablation suffixes:
+``dcgan``, ``sagan``, ``migan``, ``migan-no-ams``, ``migan-no-sft-no-eca``…
+Every variant uses its model's own preset; the experiment only fixes what must be equal
+for a fair comparison: data, split, resolution, precision, threads, seeds and budget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from artgan.config import Config, preset_names, resolve
+from artgan.errors import ArtganError
+from artgan.models import get_model
+
+ABLATIONS = ("ams", "sft", "sa", "eca")
+ABLATE_VARIANTS = ("migan", "migan-no-ams", "migan-no-sft", "migan-no-sa", "migan-no-eca")
+UNLIMITED_STEPS = 10**9  # a wall-clock budget ends the run, not the step count
+
+_BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|steps?)?\s*$", re.IGNORECASE)
+
+
+def parse_budget(text: str) -> tuple[str, float]:
+    """``"60m"`` → ("seconds", 3600); ``"2h"``, ``"90s"``; ``"3000"`` or ``"3000steps"`` →
+    ("steps", 3000). Seconds count training steps only (not evaluation)."""
+    m = _BUDGET_RE.match(str(text))
+    if not m or float(m.group(1)) <= 0:
+        raise ArtganError(
+            f"budget '{text}' not understood: use minutes/hours/seconds like 60m, 2h, 90s, "
+            f"or a step count like 3000"
+        )
+    value, unit = float(m.group(1)), (m.group(2) or "steps").lower()
+    if unit.startswith("step"):
+        if value != int(value):
+            raise ArtganError(f"a step budget must be a whole number, got '{text}'")
+        return "steps", value
+    return "seconds", value * {"s": 1, "m": 60, "min": 60, "h": 3600}[unit]
+
+
+def parse_variant(name: str) -> tuple[str, dict[str, bool]]:
+    """``"migan-no-sa"`` → ("migan", {"use_sa": False}); unknown parts are errors."""
+    parts = name.strip().lower().split("-no-")
+    model, flags = parts[0], {}
+    get_model(model)  # raises with the list of models
+    for part in parts[1:]:
+        if part not in ABLATIONS:
+            raise ArtganError(
+                f"variant '{name}': unknown ablation '{part}' (use -no-{', -no-'.join(ABLATIONS)})"
+            )
+        flags[f"use_{part}"] = False
+    if flags and model != "migan":
+        raise ArtganError(f"variant '{name}': ablations apply to migan only")
+    return model, flags
+
+
+@dataclass
+class ExperimentPlan:
+    """Everything that defines an experiment; saved as ``plan.json`` so a rerun of the
+    same command continues it and a different command is refused."""
+
+    data: str | None
+    variants: list[str]
+    budget: str = "60m"
+    resolution: int = 64
+    seeds: int = 1
+    precision: str = "bf16"
+    threads: int = 0
+    fid_every: int = 500
+    fid_n: int = 500
+    eval_n: int = 2000
+    labels_as_code: bool = False
+    extra: list[str] = field(default_factory=list)  # --set KEY=VALUE for every variant
+
+    def __post_init__(self) -> None:
+        if not self.variants:
+            raise ArtganError("give at least one model to train")
+        if len(set(self.variants)) != len(self.variants):
+            raise ArtganError(f"a model is listed twice: {', '.join(self.variants)}")
+        for v in self.variants:
+            parse_variant(v)
+        parse_budget(self.budget)
+        if self.seeds < 1 or self.eval_n < 2 or self.fid_n < 2 or self.fid_every < 0:
+            raise ArtganError(
+                "seeds must be ≥ 1, eval_n and fid_n ≥ 2, fid_every ≥ 0 (0 turns the FID curve off)"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def run_names(self) -> list[tuple[str, int, str]]:
+        """(variant, seed, run folder name) in training order: seed-major, so a stopped
+        experiment already has one complete comparison at the first seed."""
+        return [(v, s, f"{v}-s{s}") for s in range(self.seeds) for v in self.variants]
+
+    def config_for(self, variant: str, seed: int) -> Config:
+        """The variant's own preset with the experiment's shared settings on top."""
+        from artgan.config import parse_override
+
+        model, flags = parse_variant(variant)
+        kind, amount = parse_budget(self.budget)
+        train = {
+            "seed": seed,
+            "precision": self.precision,
+            "threads": self.threads,
+            "steps": int(amount) if kind == "steps" else UNLIMITED_STEPS,
+            "time_budget": amount if kind == "seconds" else 0.0,
+            "fid_every": self.fid_every,
+            "fid_n": self.fid_n,
+            "sample_every": 500,
+            "ckpt_every": 250,
+        }
+        layers: list[dict[str, Any]] = [
+            {"data": {"path": self.data, "resolution": self.resolution}},
+            {"model": {"name": model, **flags}},
+            {"train": train},
+        ]
+        if self.labels_as_code and get_model(model).encoder is not None:
+            layers.append({"loss": {"labels_as_code": True}})
+        layers.extend(parse_override(s) for s in self.extra)
+        preset = model if model in preset_names() else None
+        return resolve(preset, None, layers)

@@ -1,0 +1,202 @@
+"""An experiment's report: ``results.json``, ``report.md`` (the paper's Figure 7 table),
+``fid_curve.png`` (Figure 6) and ``samples.png`` (final sample grids side by side)."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+from artgan.atomic import atomic_write
+from artgan.evaluate_report import jsonable
+from artgan.experiments.plan import ExperimentPlan, parse_budget
+
+# metric key, column title, better direction, format
+COLUMNS = (
+    ("fid", "FID ↓", "lower", ".2f"),
+    ("kid", "KID ↓", "lower", ".4f"),
+    ("is", "IS ↑", "higher", ".2f"),
+    ("ssim", "SSIM ↑", "higher", ".3f"),
+    ("msssim", "MS-SSIM ↑", "higher", ".3f"),
+    ("perceptual_recon", "LPIPS recon ↓", "lower", ".3f"),
+    ("perceptual_diversity", "LPIPS diversity ↑", "higher", ".3f"),
+    ("sd", "SD (dB) ↑", "higher", ".2f"),
+)
+
+
+def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
+    """Every finished run's eval.json, and per variant the mean ± std over seeds."""
+    runs: dict[str, dict[int, dict[str, Any]]] = {}
+    for variant, seed, name in plan.run_names():
+        path = out / "runs" / name / "eval.json"
+        if path.is_file():
+            runs.setdefault(variant, {})[seed] = json.loads(path.read_text())
+    summary: dict[str, dict[str, Any]] = {}
+    for variant, by_seed in runs.items():
+        s: dict[str, Any] = {"n_seeds": len(by_seed)}
+        for key in [c[0] for c in COLUMNS] + ["train_steps", "train_seconds"]:
+            vals = [r[key] for r in by_seed.values() if _is_number(r.get(key))]
+            if vals:
+                s[key] = {
+                    "mean": statistics.fmean(vals),
+                    "std": statistics.stdev(vals) if len(vals) > 1 else 0.0,
+                    "n": len(vals),
+                }
+            else:
+                reasons = [r[key].get("reason") for r in by_seed.values()
+                           if isinstance(r.get(key), dict)]  # fmt: skip
+                s[key] = {"unavailable": reasons[0] if reasons else "not computed"}
+        summary[variant] = s
+    return {"runs": runs, "summary": summary}
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def _cell(entry: dict[str, Any], fmt: str) -> str:
+    if "mean" not in entry:
+        return "unavailable"
+    text = format(entry["mean"], fmt)
+    return text + (f" ± {entry['std']:{fmt}}" if entry["n"] > 1 else "")
+
+
+def fid_gains(summary: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
+    """Sentences "A's FID is x % lower than B's" for migan (else the first variant)
+    against the others (the paper's claim is relative: MIGAN beats CNN-GAN and SPA-GAN
+    by ≥ 33 %)."""
+    lead = "migan" if "migan" in variants else (variants[0] if variants else "")
+    if "mean" not in summary.get(lead, {}).get("fid", {}):
+        return []
+    a = summary[lead]["fid"]["mean"]
+    lines = []
+    for other in (v for v in variants if v != lead):
+        b = summary.get(other, {}).get("fid", {}).get("mean")
+        if b is None:
+            continue
+        gain = (b - a) / b * 100
+        verdict = "lower (better)" if gain > 0 else "higher (worse)"
+        lines.append(f"- {lead} FID {a:.2f} vs {other} {b:.2f}: {abs(gain):.1f} % {verdict}")
+    return lines
+
+
+def plot_fid_curves(runs: dict[str, dict[int, dict[str, Any]]], path: Path) -> Path | None:
+    """FID against step and against training minutes, one line per run (Figure 6)."""
+    curves = [(f"{v} s{s}", r["fid_curve"]) for v, by in runs.items() for s, r in by.items()
+              if r.get("fid_curve")]  # fmt: skip
+    if not curves:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), dpi=110)
+    for i, (label, pts) in enumerate(curves):
+        color = f"C{i % 10}"
+        axes[0].plot([p["step"] for p in pts], [p["fid"] for p in pts], ".-", c=color, label=label)
+        timed = [p for p in pts if _is_number(p.get("train_seconds"))]
+        axes[1].plot([p["train_seconds"] / 60 for p in timed], [p["fid"] for p in timed], ".-",
+                     c=color, label=label)  # fmt: skip
+    for ax, xlabel in zip(axes, ("generator step", "training minutes"), strict=True):
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("FID (lower is better)")
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    try:
+        with atomic_write(path, fsync=False) as f:
+            fig.savefig(f, format="png")
+    finally:
+        plt.close(fig)
+    return path
+
+
+def samples_side_by_side(plan: ExperimentPlan, out: Path, path: Path) -> Path | None:
+    """The first seed's final sample grid of each variant, left to right, labelled."""
+    from PIL import Image, ImageDraw
+
+    tiles = []
+    for variant in plan.variants:
+        grid = out / "runs" / f"{variant}-s0" / "samples" / "latest.png"
+        if (out / "runs" / f"{variant}-s0" / "eval.json").is_file() and grid.is_file():
+            tiles.append((variant, Image.open(grid).convert("RGB")))
+    if not tiles:
+        return None
+    h = max(im.height for _, im in tiles)
+    pad, top = 8, 18
+    canvas = Image.new("RGB", (sum(im.width + pad for _, im in tiles) - pad, h + top), "white")
+    x = 0
+    draw = ImageDraw.Draw(canvas)
+    for name, im in tiles:
+        canvas.paste(im, (x, top))
+        draw.text((x + 2, 3), name, fill="black")
+        x += im.width + pad
+    with atomic_write(path, fsync=False) as f:
+        canvas.save(f, format="PNG")
+    return path
+
+
+def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[str, Any]) -> Path:
+    data = collect(plan, out)
+    runs, summary = data["runs"], data["summary"]
+    fid_png = plot_fid_curves(runs, out / "fid_curve.png")
+    samples_png = samples_side_by_side(plan, out, out / "samples.png")
+    results = {"plan": plan.to_dict(), "command": command, "machine": machine, **data}
+    with atomic_write(out / "results.json") as f:
+        f.write(json.dumps(jsonable(results), indent=2).encode())
+    with atomic_write(out / "report.md") as f:
+        f.write(render_markdown(plan, summary, command, machine, fid_png, samples_png).encode())
+    return out / "report.md"
+
+
+def render_markdown(
+    plan: ExperimentPlan,
+    summary: dict[str, dict[str, Any]],
+    command: str,
+    machine: dict[str, Any],
+    fid_png: Path | None,
+    samples_png: Path | None,
+) -> str:
+    kind, amount = parse_budget(plan.budget)
+    budget = f"{amount / 60:g} min of training steps" if kind == "seconds" else f"{amount:g} steps"
+    done = sum(s["n_seeds"] for s in summary.values())
+    lines = [
+        "# artgan experiment report", "",
+        f"Command: `{command}`" if command else "", "",
+        f"- data: `{plan.data or 'builtin:landscapes'}` at {plan.resolution} px, test split "
+        f"for every metric; budget {budget} per run; precision {plan.precision}; "
+        f"seeds 0…{plan.seeds - 1}",
+        f"- machine: {machine.get('processor')}, {machine.get('cpu_count')} cores, torch "
+        f"{machine.get('torch')}{', GPU ' + machine['cuda'] if machine.get('cuda') else ''}",
+        f"- runs finished: {done} of {len(plan.run_names())}; metrics on {plan.eval_n} "
+        f"generated images (EMA generator); mean ± std over seeds", "",
+        "| model | steps | train min | s/step | " + " | ".join(c[1] for c in COLUMNS) + " |",
+        "|---|---|---|---|" + "---|" * len(COLUMNS),
+    ]  # fmt: skip
+    for variant in plan.variants:
+        s = summary.get(variant)
+        if s is None:
+            lines.append(f"| {variant} | not run yet |" + " |" * (len(COLUMNS) + 2))
+            continue
+        steps = _cell(s["train_steps"], ".0f")
+        minutes = s["train_seconds"]
+        mins = per_step = "?"
+        if "mean" in minutes and "mean" in s["train_steps"]:
+            mins = f"{minutes['mean'] / 60:.1f}"
+            per_step = f"{minutes['mean'] / max(s['train_steps']['mean'], 1):.3f}"
+        cells = [_cell(s[key], fmt) for key, _, _, fmt in COLUMNS]
+        lines.append(f"| {variant} | {steps} | {mins} | {per_step} | " + " | ".join(cells) + " |")
+    gains = fid_gains(summary, plan.variants)
+    if gains:
+        lines += ["", "FID, relative:", *gains]
+    lines += ["", "SSIM, MS-SSIM, LPIPS recon and SD compare test paintings x with their "
+              "reconstructions G(E(x)); models without an encoder have none (\"unavailable\"). "
+              "LPIPS here is the VGG19 channel-normalised distance (docs/metrics.md)."]  # fmt: skip
+    if fid_png:
+        lines += ["", f"![FID during training]({fid_png.name})"]
+    if samples_png:
+        lines += ["", f"![final samples, seed 0: {', '.join(plan.variants)}]({samples_png.name})"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,193 @@
+"""`artgan compare` / `ablate`: budgets, variants, the plan guard, resume, the report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from artgan.cli import main
+from artgan.errors import ArtganError
+from artgan.experiments import ExperimentPlan, parse_budget, parse_variant, run_experiment
+from artgan.experiments import runner as runner_mod
+from artgan.experiments.report import fid_gains
+from artgan.models import get_model
+from artgan.train.checkpoint import load_checkpoint
+from test_distributed import _write_folder
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("60m", ("seconds", 3600.0)), ("2h", ("seconds", 7200.0)), ("90s", ("seconds", 90.0)),
+     ("1.5h", ("seconds", 5400.0)), ("3000", ("steps", 3000.0)), ("40 steps", ("steps", 40.0))],
+)  # fmt: skip
+def test_parse_budget(text, expected):
+    assert parse_budget(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "0m", "soon", "-5m", "2.5steps", "3d"])
+def test_bad_budgets_are_explained(bad):
+    with pytest.raises(ArtganError, match="budget"):
+        parse_budget(bad)
+
+
+def test_variants_map_to_ablation_flags():
+    assert parse_variant("migan") == ("migan", {})
+    assert parse_variant("migan-no-sa-no-eca") == ("migan", {"use_sa": False, "use_eca": False})
+    with pytest.raises(ArtganError, match="unknown ablation 'xyz'"):
+        parse_variant("migan-no-xyz")
+    with pytest.raises(ArtganError, match="ablations apply to migan only"):
+        parse_variant("dcgan-no-sa")
+    with pytest.raises(ArtganError, match="unknown model"):
+        parse_variant("stylegan9")
+
+
+def test_every_variant_gets_its_own_preset_and_the_shared_settings():
+    plan = ExperimentPlan(
+        data="/x",
+        variants=["dcgan", "migan-no-ams"],
+        budget="30m",
+        resolution=32,
+        precision="fp32",
+        extra=["train.batch_size=16"],
+    )
+    d, m = plan.config_for("dcgan", 1), plan.config_for("migan-no-ams", 1)
+    assert (d.train.loss, m.train.loss) == ("bce", "wgan-gp")  # each model's own preset
+    assert m.model.use_ams is False and m.model.use_sft is True
+    for cfg in (d, m):
+        assert cfg.data.path == "/x" and cfg.data.resolution == 32 and cfg.train.seed == 1
+        assert cfg.train.time_budget == 1800.0 and cfg.train.batch_size == 16
+    steps = ExperimentPlan(data=None, variants=["dcgan"], budget="25").config_for("dcgan", 0)
+    assert steps.train.steps == 25 and steps.train.time_budget == 0.0
+
+
+def test_plan_rejects_duplicates_and_bad_counts():
+    with pytest.raises(ArtganError, match="listed twice"):
+        ExperimentPlan(data=None, variants=["dcgan", "dcgan"])
+    with pytest.raises(ArtganError, match="seeds must be"):
+        ExperimentPlan(data=None, variants=["dcgan"], seeds=0)
+
+
+def test_fid_gain_is_migan_relative_to_each_baseline():
+    summary = {"dcgan": {"fid": {"mean": 150.0}}, "migan": {"fid": {"mean": 100.0}},
+               "sagan": {"fid": {"mean": 80.0}}}  # fmt: skip
+    lines = fid_gains(summary, ["dcgan", "sagan", "migan"])
+    assert lines == ["- migan FID 100.00 vs dcgan 150.00: 33.3 % lower (better)",
+                     "- migan FID 100.00 vs sagan 80.00: 25.0 % higher (worse)"]  # fmt: skip
+
+
+TINY = ["model.z_dim=16", "model.g_channels=8", "model.d_channels=8", "model.max_channels=32",
+        "model.cond_channels=8", "loss.cycle_batch=4", "loss.perceptual_layers=relu1_2",
+        "train.batch_size=8", "train.n_samples=8"]  # fmt: skip
+
+
+def _plan(data, **kw) -> ExperimentPlan:
+    args = {"data": str(data), "variants": ["dcgan", "migan"], "budget": "4", "resolution": 16,
+            "precision": "fp32", "threads": 1, "fid_every": 2, "fid_n": 8, "eval_n": 8,
+            "extra": [*TINY, "train.ckpt_every=2", "train.log_every=1"], **kw}  # fmt: skip
+    return ExperimentPlan(**args)
+
+
+@pytest.mark.slow
+def test_compare_resumes_after_an_interruption_and_reports(tmp_path, tiny_data, monkeypatch):
+    data = _write_folder(tmp_path / "paintings", tiny_data)
+    monkeypatch.setenv("ARTGAN_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "exp"
+    real_fit = runner_mod._train
+
+    def interrupted(plan, variant, seed, run_dir, progress):
+        if variant == "migan":  # stop migan at step 2 of 4, as Ctrl-C would
+            from artgan.train import Trainer
+
+            trainer = Trainer(plan.config_for(variant, seed), run_dir)
+            trainer.cfg.train.progress = False
+            trainer.fit(until_step=2)
+            raise ArtganError("interrupted")
+        real_fit(plan, variant, seed, run_dir, progress)
+
+    monkeypatch.setattr(runner_mod, "_train", interrupted)
+    with pytest.raises(ArtganError, match="interrupted"):
+        run_experiment(_plan(data), out, progress=False)
+    dcgan_eval = (out / "runs" / "dcgan-s0" / "eval.json").read_text()
+    assert not (out / "runs" / "migan-s0" / "eval.json").exists()
+
+    # A different command on the same folder is refused, naming what changed.
+    with pytest.raises(ArtganError, match="budget: '4' → '6'"):
+        run_experiment(_plan(data, budget="6"), out, progress=False)
+
+    monkeypatch.setattr(runner_mod, "_train", real_fit)
+    report = run_experiment(_plan(data), out, progress=False)
+    # dcgan was not retrained or re-evaluated; migan continued from its step-2 checkpoint.
+    assert (out / "runs" / "dcgan-s0" / "eval.json").read_text() == dcgan_eval
+    rows = [
+        json.loads(x)
+        for x in (out / "runs" / "migan-s0" / "metrics.jsonl").read_text().split("\n")
+        if x
+    ]
+    assert [r["step"] for r in rows if "loss_d" in r] == [1, 2, 3, 4]
+
+    # The resumed run equals one trained in one go (the trainer's exact resume).
+    clean = tmp_path / "clean"
+    run_experiment(_plan(data, variants=["migan"]), clean, progress=False)
+    a = load_checkpoint(out / "runs" / "migan-s0" / "checkpoints" / "ckpt_0000004.pt")
+    b = load_checkpoint(clean / "runs" / "migan-s0" / "checkpoints" / "ckpt_0000004.pt")
+    for key, t in a["models"]["G"].items():
+        assert torch.equal(t, b["models"]["G"][key]), key
+
+    text = report.read_text()
+    assert "| dcgan | 4 |" in text and "| migan | 4 |" in text
+    assert "unavailable" in text  # dcgan has no encoder: no reconstruction metrics
+    results = json.loads((out / "results.json").read_text())
+    fids = {v: results["summary"][v]["fid"]["mean"] for v in ("dcgan", "migan")}
+    assert all(f > 0 for f in fids.values())
+    assert results["runs"]["migan"]["0"]["fid_curve"][-1]["step"] == 4
+    assert (out / "fid_curve.png").stat().st_size > 0
+    from PIL import Image
+
+    assert Image.open(out / "samples.png").width > 2 * Image.open(
+        out / "runs" / "migan-s0" / "samples" / "latest.png").width - 1  # fmt: skip
+
+
+def test_cli_ablate_lists_migan_and_its_four_ablations(tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(plan, out, progress=True, command=""):
+        seen["plan"] = plan
+        return tmp_path / "report.md"
+
+    monkeypatch.setattr("artgan.experiments.run_experiment", fake_run)
+    assert main(["ablate", "--out", str(tmp_path), "--budget", "10m", "--no-progress"]) == 0
+    assert seen["plan"].variants == ["migan", "migan-no-ams", "migan-no-sft", "migan-no-sa",
+                                     "migan-no-eca"]  # fmt: skip
+    for v in seen["plan"].variants[1:]:  # each really removes its module
+        cfg = seen["plan"].config_for(v, 0)
+        assert getattr(cfg.model, "use_" + v.split("-no-")[1]) is False
+    assert get_model("migan").encoder is not None
+
+
+def test_cli_compare_reports_a_bad_model_clearly(tmp_path, capsys):
+    assert main(["compare", "--models", "dcgan,nope", "--out", str(tmp_path)]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def test_time_budget_stops_training_and_is_kept_across_resume(tmp_path, tiny_data):
+    from artgan.train import Trainer, resume_config
+    from conftest import tiny_config
+
+    cfg = tiny_config({"train": {"steps": 1000, "time_budget": 1e-6, "ckpt_every": 500}})
+    first = Trainer(cfg, tmp_path / "run", dataset=tiny_data)
+    ckpt_path = first.fit()
+    assert first.state.step == 1  # the first step already spends the budget
+    ckpt = load_checkpoint(ckpt_path)
+    assert ckpt["step"] == 1 and ckpt["train_seconds"] > 1e-6
+    cfg2, ckpt2, run_dir = resume_config(tmp_path / "run", [])
+    again = Trainer(cfg2, run_dir, resume_state=ckpt2, dataset=tiny_data)
+    assert again.state.train_seconds == ckpt["train_seconds"]
+    again.fit()
+    assert again.state.step == 1  # nothing left to spend
+    # Raising the budget on resume is allowed and continues the run.
+    cfg3, ckpt3, _ = resume_config(run_dir, [{"train": {"time_budget": 1e6, "steps": 3}}])
+    more = Trainer(cfg3, run_dir, resume_state=ckpt3, dataset=tiny_data)
+    more.fit()
+    assert more.state.step == 3
