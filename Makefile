@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Busy-waiting OpenMP threads make a shared 2-core machine crawl.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: install demo test lint bench clean
+.PHONY: install browser demo test lint bench clean
 
 $(BIN)/artgan: pyproject.toml requirements-nodeps.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,13 @@ $(BIN)/artgan: pyproject.toml requirements-nodeps.txt requirements-test.txt
 
 install: $(BIN)/artgan
 
+# Headless Chromium + ChromeDriver from Debian for the studio's browser tests
+# (tests/test_studio_browser.py); nothing is downloaded by the test tools themselves.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
 demo: install
 	rm -rf runs/demo
 	$(BIN)/artgan train --model dcgan --resolution 32 --steps 600 --precision bf16 \
@@ -26,7 +33,7 @@ demo: install
 	$(BIN)/artgan generate runs/demo --n 64 --seed 0 --out runs/demo/generated
 	@echo "demo done: open runs/demo/samples/latest.png and runs/demo/generated/grid_seed0_n64.png"
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 
 lint: install

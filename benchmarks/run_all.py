@@ -20,10 +20,17 @@ BENCHES = [
     ("training step cost per model", "bench_models.py", [], ["--steps", "1", "--resolution", "32"]),
     ("generation images/s (batch 1, 64; fp32, bf16, channels_last)", "bench_generation.py",
      [], ["--reps", "5", "--resolution", "32"]),
+    ("studio input-to-image latency (64, 128 px)", "bench_studio.py", [], ["--n", "10"]),
     ("metric extraction speed and bf16 FID drift", "bench_metrics.py", [],
      ["--n", "100", "--speed-images", "40"]),
 ]  # fmt: skip
-OUTPUTS = ["trainer_throughput.md", "model_step_cost.md", "generation_speed.md", "metrics_speed.md"]
+OUTPUTS = [
+    "trainer_throughput.md",
+    "model_step_cost.md",
+    "generation_speed.md",
+    "studio_latency.md",
+    "metrics_speed.md",
+]
 
 
 def main() -> int:

@@ -80,3 +80,28 @@ def assert_same_state(a: Trainer, b: Trainer) -> None:
                 assert torch.equal(va, vb), f"{part}.{key} differs"
             else:
                 assert va == vb, f"{part}.{key} differs"
+
+
+def write_class_folders(root: Path, data: ImageSet, n: int = 40) -> Path:
+    """``n`` images of ``data`` as PNGs in two class folders ``a``/``b`` under ``root``."""
+    from PIL import Image
+
+    for i, img in enumerate(data.images[:n]):
+        d = root / ("a" if i % 2 else "b")
+        d.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(d / f"{i:03d}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, tiny_data) -> Path:
+    """A tiny migan run (16 px, 2 class folders → 2 categories, 2 continuous codes)."""
+    from test_migan_train import migan_config
+
+    root = tmp_path_factory.mktemp("trained")
+    data = write_class_folders(root / "paintings", tiny_data)
+    cfg = migan_config({"data": {"path": str(data), "cache_dir": str(root / "cache")},
+                        "model": {"n_categories": -1}, "loss": {"labels_as_code": True},
+                        "train": {"steps": 2}})  # fmt: skip
+    Trainer(cfg, root / "run").fit()
+    return root / "run"

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from PIL import Image
 
 from artgan.distributed import Shard
 from artgan.errors import ArtganError
 from artgan.train.checkpoint import load_checkpoint
 from artgan.train.losses import gradient_penalty
 from artgan.train.objectives import cycle_rows
+from conftest import write_class_folders
 from test_migan_train import TINY_MIGAN
 
 
@@ -57,15 +57,6 @@ def test_gradient_penalty_shards_average_to_the_global_penalty():
     torch.testing.assert_close(sum(halves) / 2, full)
 
 
-def _write_folder(root: Path, data) -> Path:
-    """16-px landscapes in two class folders (MIGAN's categorical code needs labels)."""
-    for i, img in enumerate(data.images[:40]):
-        d = root / ("a" if i % 2 else "b")
-        d.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(img).save(d / f"{i:03d}.png")
-    return root
-
-
 def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
     r = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
@@ -73,7 +64,7 @@ def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> None:
 
 @pytest.mark.slow
 def test_two_process_training_matches_one_process(tmp_path, tiny_data):
-    data = _write_folder(tmp_path / "paintings", tiny_data)
+    data = write_class_folders(tmp_path / "paintings", tiny_data)
     cfg = {k: dict(v) for k, v in TINY_MIGAN.items()}
     cfg["model"]["n_categories"] = -1
     cfg["train"].update(steps=3, ckpt_every=1, sample_every=3, threads=1, precision="fp32")

@@ -14,7 +14,7 @@ from artgan.experiments import runner as runner_mod
 from artgan.experiments.report import fid_gains
 from artgan.models import get_model
 from artgan.train.checkpoint import load_checkpoint
-from test_distributed import _write_folder
+from conftest import write_class_folders
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def _plan(data, **kw) -> ExperimentPlan:
 
 @pytest.mark.slow
 def test_compare_resumes_after_an_interruption_and_reports(tmp_path, tiny_data, monkeypatch):
-    data = _write_folder(tmp_path / "paintings", tiny_data)
+    data = write_class_folders(tmp_path / "paintings", tiny_data)
     monkeypatch.setenv("ARTGAN_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "exp"
     real_fit = runner_mod._train

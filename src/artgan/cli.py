@@ -183,8 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     from artgan.cli_eval import add_parser as add_eval_parser
     from artgan.cli_experiments import add_parsers as add_experiment_parsers
     from artgan.cli_steer import add_parsers
+    from artgan.cli_studio import add_parser as add_studio_parser
 
     add_parsers(sub)
+    add_studio_parser(sub)
     add_eval_parser(sub)
     add_experiment_parsers(sub)
     return p

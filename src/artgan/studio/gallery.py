@@ -1,0 +1,62 @@
+"""Everything the studio made, on disk: ``STUDIO_DIR/gallery/NNNN-kind.ext`` plus one
+``index.jsonl`` line per item (its recipe). Names are made here, never taken from a
+request, so nothing is written outside the studio folder."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from artgan.atomic import atomic_write
+from artgan.errors import ArtganError
+
+_NAME_RE = re.compile(r"^\d{4}-[a-z]+\.(png|gif)$")
+
+
+class Gallery:
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder) / "gallery"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.index = self.folder / "index.jsonl"
+        self._lock = threading.Lock()
+
+    def items(self) -> list[dict[str, Any]]:
+        if not self.index.is_file():
+            return []
+        rows = [json.loads(x) for x in self.index.read_text().splitlines() if x.strip()]
+        return [r for r in rows if (self.folder / r["file"]).is_file()]
+
+    def add(self, data: bytes, kind: str, ext: str, recipe: dict[str, Any]) -> dict[str, Any]:
+        """Store ``data`` as the next numbered file; returns its index entry."""
+        with self._lock:
+            n = len(self.items()) + 1
+            while True:
+                name = f"{n:04d}-{kind}.{ext}"
+                if not (self.folder / name).exists():
+                    break
+                n += 1
+            with atomic_write(self.folder / name, fsync=False) as f:
+                f.write(data)
+            entry = {"id": n, "file": name, "kind": kind, "recipe": recipe, "time": time.time()}
+            with open(self.index, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+        return entry
+
+    def path(self, name: str) -> Path:
+        """The file for a gallery name from a URL, refusing anything else."""
+        if not _NAME_RE.match(name):
+            raise ArtganError(f"no gallery item named '{name}'")
+        p = self.folder / name
+        if not p.is_file():
+            raise ArtganError(f"no gallery item named '{name}'")
+        return p
+
+    def recipe(self, item_id: int) -> dict[str, Any]:
+        for r in self.items():
+            if r["id"] == item_id:
+                return r["recipe"]
+        raise ArtganError(f"no gallery item {item_id}")

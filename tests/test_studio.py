@@ -1,0 +1,153 @@
+"""artgan studio's API (in-process HTTP client): rendering, codes, exact downloads that
+`artgan generate` reproduces, uploads, the gallery and interpolation GIFs."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from artgan.cli import main
+from artgan.studio import StudioEngine
+from artgan.studio.app import create_app
+from artgan.studio.server import studio_folder
+
+fastapi_testclient = pytest.importorskip("fastapi.testclient")
+
+
+@pytest.fixture()
+def client(trained_run, tmp_path):
+    engine = StudioEngine(trained_run, precision="bf16")
+    app = create_app(engine, tmp_path / "studio")
+    with fastapi_testclient.TestClient(app) as c:
+        c.engine = engine
+        c.studio = tmp_path / "studio"
+        yield c
+
+
+def _pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def test_page_and_info(client):
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="image"' in page.text
+    assert "http://" not in page.text and "https://" not in page.text  # no external assets
+    info = client.get("/api/info").json()
+    assert info["codes"] == ["cat", "c1", "c2"] and info["category_names"] == ["a", "b"]
+    assert info["has_encoder"] and info["resolution"] == 16
+
+
+def test_codes_change_the_image_and_the_seed_codes_are_the_default(client):
+    codes = client.get("/api/codes", params={"seed": 5}).json()
+    base = client.post("/api/render", json={"seed": 5}).content
+    same = client.post("/api/render", json={"seed": 5, "codes": codes}).content
+    assert np.array_equal(_pixels(base), _pixels(same))
+    moved = client.post("/api/render", json={"seed": 5, "codes": {**codes, "c1": -codes["c1"]}})
+    other_cat = client.post(
+        "/api/render", json={"seed": 5, "codes": {**codes, "cat": 1 - codes["cat"]}}
+    )
+    assert not np.array_equal(_pixels(base), _pixels(moved.content))
+    assert not np.array_equal(_pixels(base), _pixels(other_cat.content))
+    assert _pixels(base).shape == (16, 16, 3)
+
+
+def test_bad_requests_get_clear_errors(client):
+    r = client.post("/api/render", json={"seed": 1, "codes": {"c9": 0.5}})
+    assert r.status_code == 400 and "unknown code" in r.json()["error"]
+    r = client.post("/api/render", json={"seed": 1, "codes": {"cat": 7}})
+    assert r.status_code == 400 and "cat must be 0…1" in r.json()["error"]
+    r = client.post("/api/render", json={"seed": 1, "upscale": 3})
+    assert r.status_code == 400 and "upscale must be one of" in r.json()["error"]
+    r = client.post(
+        "/api/render", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400 and "not JSON" in r.json()["error"]
+
+
+def test_download_is_reproduced_exactly_by_artgan_generate(client, trained_run, tmp_path):
+    recipe = {"seed": 11, "truncation": 0.8, "codes": {"cat": 1, "c1": 0.37, "c2": -0.61}}
+    r = client.get("/api/download", params={"q": json.dumps(recipe)})
+    assert r.status_code == 200
+    assert "attachment" in r.headers["content-disposition"]
+    png = Image.open(io.BytesIO(r.content))
+    cmd = png.text["artgan:command"].split()
+    assert cmd[:3] == ["artgan", "generate", str(trained_run)]
+    out = tmp_path / "gen"
+    assert main([*cmd[1:], "--out", str(out)]) == 0
+    again = np.asarray(Image.open(out / "seed000011.png").convert("RGB"))
+    assert np.array_equal(np.asarray(png.convert("RGB")), again)
+    # The exact path is fp32; the bf16 preview is close but not what is downloaded.
+    preview = _pixels(client.post("/api/render", json=recipe).content)
+    assert np.abs(preview.astype(int) - again.astype(int)).mean() < 8
+    assert client.get("/api/gallery").json()[-1]["kind"] == "download"
+
+
+def test_postprocessing_equalises_and_upscales(client):
+    plain = _pixels(client.post("/api/render", json={"seed": 2}).content)
+    big = _pixels(client.post("/api/render", json={"seed": 2, "upscale": 4}).content)
+    eq = _pixels(client.post("/api/render", json={"seed": 2, "equalize": True}).content)
+    assert big.shape == (64, 64, 3)
+    assert eq.max() - eq.min() >= plain.max() - plain.min()  # stretches the histogram
+    assert not np.array_equal(eq, plain)
+
+
+def test_upload_projects_a_painting_and_its_codes_can_be_edited(client, trained_run, tiny_data):
+    buf = io.BytesIO()
+    Image.fromarray(tiny_data.images[3]).resize((40, 30)).save(buf, format="JPEG")
+    r = client.post("/api/project", files={"painting": ("p.jpg", buf.getvalue(), "image/jpeg")})
+    assert r.status_code == 200, r.text
+    res = r.json()
+    assert set(res["codes"]) == {"cat", "c1", "c2"}
+    recon = _pixels(client.get(res["recon"]).content)
+    assert recon.shape == (16, 16, 3)
+    edited = client.post("/api/render", json={"projection": res["projection"],
+                                               "codes": {**res["codes"], "c2": 0.9}})  # fmt: skip
+    assert edited.status_code == 200
+    same = client.post("/api/render", json={"projection": res["projection"], "codes": res["codes"]})
+    assert not np.array_equal(_pixels(edited.content), _pixels(same.content))
+
+
+@pytest.mark.parametrize(
+    "payload, status, message",
+    [(b"hello, not an image", 415, "not an image"),
+     (b"", 400, "empty"),
+     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, 415, "not an image")],
+)  # fmt: skip
+def test_uploads_are_checked_by_content(client, payload, status, message):
+    r = client.post("/api/project", files={"painting": ("x.png", payload, "image/png")})
+    assert r.status_code == status and message in r.json()["error"]
+
+
+def test_upload_size_limit(client, monkeypatch):
+    monkeypatch.setattr("artgan.studio.app.MAX_UPLOAD_BYTES", 1000)
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(
+        buf, "PNG"
+    )
+    r = client.post("/api/project", files={"painting": ("big.png", buf.getvalue(), "image/png")})
+    assert r.status_code == 413
+    assert "the limit is 1.0 KB" in r.json()["error"] or "larger than" in r.json()["error"]
+
+
+def test_gallery_keeps_files_inside_the_studio_folder(client):
+    kept = [client.post("/api/keep", json={"seed": s}).json() for s in (1, 2)]
+    files = sorted(p.name for p in (client.studio / "gallery").iterdir())
+    assert [k["file"] for k in kept] == ["0001-kept.png", "0002-kept.png"]
+    assert set(files) == {"0001-kept.png", "0002-kept.png", "index.jsonl"}
+    for bad in ("..%2Findex.jsonl", "..%2F..%2Fconfig.yaml", "index.jsonl", "0001-kept.png.bak"):
+        assert client.get(f"/gallery/{bad}").status_code in (400, 404)
+    gif = client.post("/api/interpolate", json={"a": 1, "b": 2, "steps": 5}).json()
+    im = Image.open(client.studio / "gallery" / gif["file"])
+    assert im.format == "GIF" and im.n_frames == 8  # 5 forward + 3 back (ping-pong)
+
+
+def test_studio_folder_defaults(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    assert studio_folder(run) == run / "studio"
+    assert studio_folder(run / "checkpoints" / "ckpt_0000002.pt") == run / "studio"
+    assert studio_folder(tmp_path / "gen.pt") == tmp_path / "studio-gen"
