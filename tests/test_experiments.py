@@ -191,3 +191,17 @@ def test_time_budget_stops_training_and_is_kept_across_resume(tmp_path, tiny_dat
     more = Trainer(cfg3, run_dir, resume_state=ckpt3, dataset=tiny_data)
     more.fit()
     assert more.state.step == 3
+
+
+@pytest.mark.slow
+def test_compare_jobs_trains_runs_in_parallel_child_processes(tmp_path, tiny_data, monkeypatch):
+    data = write_class_folders(tmp_path / "paintings", tiny_data)
+    monkeypatch.setenv("ARTGAN_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "exp"
+    report = run_experiment(_plan(data, budget="2"), out, progress=False, jobs=2)
+    for name in ("dcgan-s0", "migan-s0"):
+        run = out / "runs" / name
+        assert (run / "eval.json").is_file(), (run / "compare.log").read_text()[-2000:]
+        assert json.loads((run / "run.json").read_text())["threads"] == 1  # the plan's
+        assert load_checkpoint(run / "checkpoints" / "ckpt_0000002.pt")["step"] == 2
+    assert "| dcgan | 2 |" in report.read_text() and "| migan | 2 |" in report.read_text()

@@ -9,6 +9,7 @@ import sys
 
 
 def _run(a: argparse.Namespace, variants: list[str]) -> int:
+    from artgan.errors import ArtganError
     from artgan.experiments import ExperimentPlan, run_experiment
 
     plan = ExperimentPlan(
@@ -17,13 +18,22 @@ def _run(a: argparse.Namespace, variants: list[str]) -> int:
         fid_n=a.fid_n, eval_n=a.eval_n, labels_as_code=a.labels_as_code, extra=a.set or [],
     )  # fmt: skip
     command = "artgan " + " ".join(shlex.quote(x) for x in sys.argv[1:])
-    report = run_experiment(plan, a.out, progress=not a.no_progress, command=command)
+    if a.jobs < 1:
+        raise ArtganError(f"--jobs must be at least 1, got {a.jobs}")
+    report = run_experiment(plan, a.out, not a.no_progress, command, a.jobs)
     print(f"report: {report}")
     return 0
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
     return _run(a, [m.strip() for m in a.models.split(",") if m.strip()])
+
+
+def cmd_compare_run(a: argparse.Namespace) -> int:
+    from artgan.experiments.runner import run_one
+
+    run_one(a.out, a.name, progress=False, threads=a.threads)
+    return 0
 
 
 def cmd_ablate(a: argparse.Namespace) -> int:
@@ -61,6 +71,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="config override for every run, e.g. --set train.batch_size=32",
     )
+    p.add_argument("--jobs", type=int, default=1,
+                   help="runs trained at once in child processes (threads split between "
+                   "them); default 1")  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -85,3 +98,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     _common(a)
     a.set_defaults(func=cmd_ablate)
+    r = sub.add_parser("compare-run", help=argparse.SUPPRESS)  # a --jobs child process
+    r.add_argument("out")
+    r.add_argument("name")
+    r.add_argument("--threads", type=int)
+    r.set_defaults(func=cmd_compare_run)

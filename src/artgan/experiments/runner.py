@@ -8,13 +8,17 @@ Layout of ``OUT``::
     report.md, results.json, fid_curve.png, samples.png
 
 Interrupting (Ctrl-C) checkpoints the current run; the same command continues it and
-skips runs that already have ``eval.json``.
+skips runs that already have ``eval.json``. With ``jobs`` > 1, runs train in parallel
+child processes (``artgan compare-run OUT NAME``), each with ``cores // jobs`` threads
+unless the plan fixes the thread count.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,17 +55,26 @@ def load_or_create_plan(out: Path, plan: ExperimentPlan) -> ExperimentPlan:
     return plan
 
 
-def _train(plan: ExperimentPlan, variant: str, seed: int, run_dir: Path, progress: bool) -> None:
+def _train(
+    plan: ExperimentPlan,
+    variant: str,
+    seed: int,
+    run_dir: Path,
+    progress: bool,
+    threads: int | None = None,
+) -> None:
     from artgan.train import Trainer, resume_config
     from artgan.train.checkpoint import CheckpointManager
 
+    run = {"progress": progress, **({"threads": threads} if threads else {})}
     if CheckpointManager(run_dir).step_files():
-        cfg, ckpt, _ = resume_config(run_dir, [{"train": {"progress": progress}}])
+        cfg, ckpt, _ = resume_config(run_dir, [{"train": run}])
         _say(f"[{variant} seed {seed}] resuming from step {ckpt['step']}")
         trainer = Trainer(cfg, run_dir, resume_state=ckpt)
     else:
         cfg = plan.config_for(variant, seed)
         cfg.train.progress = progress
+        cfg.train.threads = threads or cfg.train.threads
         _say(f"[{variant} seed {seed}] training ({plan.budget}) into {run_dir}")
         trainer = Trainer(cfg, run_dir)
     trainer.fit()
@@ -87,27 +100,77 @@ def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, 
     return results
 
 
+def run_one(out: str | Path, name: str, progress: bool = True, threads: int | None = None) -> None:
+    """Train and evaluate one run of the experiment in ``out`` (a ``--jobs`` child)."""
+    out = Path(out)
+    plan = ExperimentPlan(**json.loads((out / "plan.json").read_text()))
+    match = [(v, s) for v, s, n in plan.run_names() if n == name]
+    if not match:
+        raise ArtganError(f"'{out}' has no run named '{name}'")
+    (variant, seed), run_dir = match[0], out / "runs" / name
+    if not (run_dir / "eval.json").is_file():
+        _train(plan, variant, seed, run_dir, progress, threads)
+        _evaluate(plan, run_dir, progress)
+
+
 def run_experiment(
-    plan: ExperimentPlan, out: str | Path, progress: bool = True, command: str = ""
+    plan: ExperimentPlan,
+    out: str | Path,
+    progress: bool = True,
+    command: str = "",
+    jobs: int = 1,
 ) -> Path:
     """Train and evaluate every run of ``plan`` into ``out`` (continuing where a previous
-    call stopped) and write the report; returns the path of ``report.md``."""
+    call stopped), ``jobs`` at a time, and write the report; returns ``report.md``."""
     from artgan.experiments.report import write_report
 
     out = Path(out)
     plan = load_or_create_plan(out, plan)
     t0 = time.time()
-    for i, (variant, seed, name) in enumerate(plan.run_names(), 1):
-        run_dir = out / "runs" / name
-        if (run_dir / "eval.json").is_file():
-            continue
-        _say(f"== run {i}/{len(plan.run_names())}: {name}")
-        _train(plan, variant, seed, run_dir, progress)
-        _evaluate(plan, run_dir, progress)
+    todo = [r for r in plan.run_names() if not (out / "runs" / r[2] / "eval.json").is_file()]
+    if jobs > 1:
+        _run_parallel(plan, out, [name for *_, name in todo], jobs, command)
+    for i, (variant, seed, name) in enumerate(todo if jobs <= 1 else [], 1):
+        _say(f"== run {i}/{len(todo)}: {name}")
+        _train(plan, variant, seed, out / "runs" / name, progress)
+        _evaluate(plan, out / "runs" / name, progress)
         write_report(plan, out, command, _machine())  # a partial report after every run
     report = write_report(plan, out, command, _machine())
     _say(f"experiment done in {(time.time() - t0) / 60:.1f} min this call: {report}")
     return report
+
+
+def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
+                  command: str) -> None:  # fmt: skip
+    """Up to ``jobs`` child processes at once; each writes ``runs/NAME/compare.log``."""
+    from artgan.experiments.report import write_report
+
+    threads = plan.threads or max(1, (os.cpu_count() or 1) // jobs)
+    pending, running, failed = list(names), {}, []
+    while pending or running:
+        while pending and len(running) < jobs:
+            name = pending.pop(0)
+            log_path = out / "runs" / name / "compare.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, "-m", "artgan", "compare-run", str(out), name,
+                   "--threads", str(threads)]  # fmt: skip
+            _say(f"== {name}: started ({threads} threads), log {log_path}")
+            log = open(log_path, "a")  # noqa: SIM115  (closed when the child ends)
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+            running[name] = (proc, log)
+        time.sleep(1.0)
+        for name, (proc, log) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[name]
+            log.close()
+            if proc.returncode:
+                failed.append(name)
+            _say(f"== {name}: {'failed' if proc.returncode else 'done'}")
+            write_report(plan, out, command, _machine())
+    if failed:
+        logs = ", ".join(str(out / "runs" / n / "compare.log") for n in failed)
+        raise ArtganError(f"runs failed: {', '.join(failed)} (see {logs}); rerun to retry them")
 
 
 def _machine() -> dict[str, Any]:
