@@ -92,7 +92,16 @@ def test_two_process_training_matches_one_process(tmp_path, tiny_data):
     moved = [(a - earlier["models"]["G"][k]).abs().max().item()
              for k, a in one["models"]["G"].items()]  # fmt: skip
     assert max(moved) > 100 * 1e-5
+    # Resuming under torchrun continues like resuming one process.
+    _run([sys.executable, "-m", "artgan", "train", "--resume", str(tmp_path / "one"),
+          "--steps", "4", "--no-progress"], env, tmp_path)  # fmt: skip
+    _run([*torchrun, "train", "--resume", str(tmp_path / "two"), "--steps", "4",
+          "--no-progress"], env, tmp_path)  # fmt: skip
+    one4 = load_checkpoint(tmp_path / "one" / "checkpoints" / "ckpt_0000004.pt")
+    two4 = load_checkpoint(tmp_path / "two" / "checkpoints" / "ckpt_0000004.pt")
+    for key, a in one4["models"]["G"].items():
+        torch.testing.assert_close(two4["models"]["G"][key], a, rtol=1e-4, atol=1e-5)
     # Rank 0 alone wrote the run folder; the log holds each step once.
     rows = [r for r in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines() if r]
-    assert len(rows) == 3
+    assert [yaml.safe_load(r)["step"] for r in rows] == [1, 2, 3, 4]
     assert np.isfinite([float(x) for x in yaml.safe_load(rows[-1]).values()]).all()
