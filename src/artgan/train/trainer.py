@@ -10,8 +10,6 @@ Library use::
 from __future__ import annotations
 
 import contextlib
-import json
-import platform
 import signal
 import time
 from collections.abc import Iterator
@@ -22,7 +20,6 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from artgan import __version__
 from artgan.config import Config
 from artgan.data import ImageSet, load_dataset, split_indices
 from artgan.errors import ArtganError
@@ -35,6 +32,7 @@ from artgan.train.ema import standing_stats
 from artgan.train.logger import MetricLog
 from artgan.train.objectives import MIGANObjective, cycle_rows
 from artgan.train.rng import generator_for
+from artgan.train.runfiles import check_same_data, data_info, write_run_files
 from artgan.train.state import GANState, build_state
 from artgan.train.step import gan_step
 
@@ -97,7 +95,7 @@ class Trainer:
             self.dataset.files, d.train_fraction, d.split_seed
         )
         if resume_state is not None:
-            self._check_same_data(resume_state)
+            check_same_data(self.dataset, resume_state)
         resolve_auto_codes(cfg, self.dataset)
         labels = self.dataset.labels[self.train_idx]
         self.batches = BatchSource(
@@ -138,49 +136,11 @@ class Trainer:
 
     # ----------------------------------------------------------------- run folder
     def data_info(self) -> dict[str, Any]:
-        ds = self.dataset
-        return {
-            "source": ds.source,
-            "fingerprint": ds.fingerprint,
-            "n_images": len(ds),
-            "n_skipped": len(ds.skipped),
-            "class_names": list(ds.class_names),
-            "n_train": len(self.train_idx),
-            "n_test": len(self.test_idx),
-        }
-
-    def _check_same_data(self, ckpt: dict[str, Any]) -> None:
-        old = ckpt.get("data", {}).get("fingerprint")
-        if old is not None and old != self.dataset.fingerprint:
-            raise ArtganError(
-                f"the training data changed since this run's checkpoint (source "
-                f"'{self.dataset.source}'): files were added, removed or modified, so the "
-                f"train/test split and the resumed run would differ; restore the folder or "
-                f"start a new run"
-            )
+        return data_info(self.dataset, self.train_idx, self.test_idx)
 
     def _write_run_files(self) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config.yaml").write_text(self.cfg.to_yaml())
-        files = self.dataset.files
-        split = {
-            "train_fraction": self.cfg.data.train_fraction,
-            "seed": self.cfg.data.split_seed,
-            "train": [files[i] for i in self.train_idx],
-            "test": [files[i] for i in self.test_idx],
-        }
-        (self.run_dir / "split.json").write_text(json.dumps(split))
-        meta = {
-            "artgan_version": __version__,
-            "torch_version": torch.__version__,
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "device": str(self.rt.device),
-            "threads": torch.get_num_threads(),
-            "data": self.data_info(),
-            "skipped_files": list(self.dataset.skipped)[:100],
-        }
-        (self.run_dir / "run.json").write_text(json.dumps(meta, indent=2))
+        write_run_files(self.run_dir, self.cfg, self.dataset, self.train_idx, self.test_idx,
+                        str(self.rt.device))  # fmt: skip
 
     # ------------------------------------------------------------------- outputs
     def save_checkpoint(self) -> Path:

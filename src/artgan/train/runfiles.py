@@ -1,0 +1,73 @@
+"""What a run folder records besides checkpoints: ``config.yaml``, ``split.json`` (which
+files trained and which are held out) and ``run.json`` (versions, machine, data)."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from artgan import __version__
+from artgan.config import Config
+from artgan.data import ImageSet
+from artgan.errors import ArtganError
+
+
+def data_info(dataset: ImageSet, train_idx: np.ndarray, test_idx: np.ndarray) -> dict[str, Any]:
+    """The data summary stored in checkpoints and ``run.json``."""
+    return {
+        "source": dataset.source,
+        "fingerprint": dataset.fingerprint,
+        "n_images": len(dataset),
+        "n_skipped": len(dataset.skipped),
+        "class_names": list(dataset.class_names),
+        "n_train": len(train_idx),
+        "n_test": len(test_idx),
+    }
+
+
+def check_same_data(dataset: ImageSet, ckpt: dict[str, Any]) -> None:
+    """Refuse to resume on changed data: the split and the batches would differ."""
+    old = ckpt.get("data", {}).get("fingerprint")
+    if old is not None and old != dataset.fingerprint:
+        raise ArtganError(
+            f"the training data changed since this run's checkpoint (source "
+            f"'{dataset.source}'): files were added, removed or modified, so the "
+            f"train/test split and the resumed run would differ; restore the folder or "
+            f"start a new run"
+        )
+
+
+def write_run_files(
+    run_dir: Path,
+    cfg: Config,
+    dataset: ImageSet,
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+    device: str,
+) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.yaml").write_text(cfg.to_yaml())
+    files = dataset.files
+    split = {
+        "train_fraction": cfg.data.train_fraction,
+        "seed": cfg.data.split_seed,
+        "train": [files[i] for i in train_idx],
+        "test": [files[i] for i in test_idx],
+    }
+    (run_dir / "split.json").write_text(json.dumps(split))
+    meta = {
+        "artgan_version": __version__,
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "data": data_info(dataset, train_idx, test_idx),
+        "skipped_files": list(dataset.skipped)[:100],
+    }
+    (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
