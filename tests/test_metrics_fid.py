@@ -27,17 +27,19 @@ from artgan.metrics.fid import (
 from artgan.metrics.inception import (
     FEATURE_INSTALL,
     INCEPTION_ENV,
+    InceptionFeatures,
+    extract_features,
+    inception_weights_path,
+    preprocess,
+)
+from artgan.metrics.inception_score import (
     IS_ENV,
     IS_WEIGHTS_FILES,
     FIDInceptionV3,
-    InceptionFeatures,
     InceptionLogits,
-    extract_features,
     inception_score,
     inception_score_unavailable_reason,
-    inception_weights_path,
     is_weights_path,
-    preprocess,
 )
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from artgan.metrics.cache import ReferenceStats, cached_stats, default_stats_dir, imageset_key_parts
 from artgan.metrics.fid import feature_stats, fid_from_features, frechet_distance, kid_from_features
-from artgan.metrics.inception import (
-    InceptionFeatures,
+from artgan.metrics.inception import InceptionFeatures, extract_features, inception_weights_path
+from artgan.metrics.inception_score import (
     InceptionLogits,
-    extract_features,
     inception_score,
     inception_score_unavailable_reason,
-    inception_weights_path,
     is_weights_path,
 )
 from artgan.metrics.sharpness import sharpness_difference
