@@ -218,6 +218,8 @@ class Trainer:
             while not done:
                 ts = time.perf_counter()
                 out = gan_step(self.state, self.batches.get, self.rt, self.objective)
+                if self.rt.device.type == "cuda":  # time the work, not the kernel launches
+                    torch.cuda.synchronize(self.rt.device)
                 self.state.train_seconds += time.perf_counter() - ts
                 step = self.state.step
                 bar.update(1)
