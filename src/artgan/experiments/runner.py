@@ -83,7 +83,9 @@ def _train(
 def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, Any]:
     from artgan.evaluate import evaluate_run
 
-    results = evaluate_run(run_dir, n=plan.eval_n, progress=progress, precision="fp32")
+    results = evaluate_run(
+        run_dir, n=plan.eval_n, progress=progress, precision="fp32", device="auto"
+    )
     rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines() if x]
     losses = [r for r in rows if "loss_d" in r]
     last = losses[-1] if losses else {}
