@@ -205,3 +205,24 @@ def test_compare_jobs_trains_runs_in_parallel_child_processes(tmp_path, tiny_dat
         assert json.loads((run / "run.json").read_text())["threads"] == 1  # the plan's
         assert load_checkpoint(run / "checkpoints" / "ckpt_0000002.pt")["step"] == 2
     assert "| dcgan | 2 |" in report.read_text() and "| migan | 2 |" in report.read_text()
+
+
+def test_report_averages_seeds_and_explains_unavailable_metrics(tmp_path):
+    from artgan.experiments.report import collect, render_markdown
+
+    plan = ExperimentPlan(data=None, variants=["dcgan", "migan"], budget="10m", seeds=2)
+    fids = {("dcgan", 0): 120.0, ("dcgan", 1): 140.0, ("migan", 0): 90.0, ("migan", 1): 100.0}
+    for (variant, seed), fid in fids.items():
+        run = tmp_path / "runs" / f"{variant}-s{seed}"
+        run.mkdir(parents=True)
+        ssim = {"unavailable": True, "reason": "no encoder"} if variant == "dcgan" else 0.5
+        ev = {"fid": fid, "ssim": ssim, "train_steps": 100 + seed, "train_seconds": 600.0}
+        (run / "eval.json").write_text(json.dumps(ev))
+    data = collect(plan, tmp_path)
+    s = data["summary"]
+    assert s["dcgan"]["fid"]["mean"] == 130.0
+    assert s["dcgan"]["fid"]["std"] == pytest.approx(14.1421356)  # sample std over seeds
+    assert s["dcgan"]["ssim"] == {"unavailable": "no encoder"}
+    md = render_markdown(plan, s, "artgan compare ...", {"cpu_count": 2}, None, None)
+    assert "| dcgan | 100 ± 1 | 10.0 |" in md and "130.00 ± 14.14" in md
+    assert "migan FID 95.00 vs dcgan 130.00: 26.9 % lower (better)" in md
