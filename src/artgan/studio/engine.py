@@ -194,7 +194,7 @@ class StudioEngine:
                 "project paintings (train migan for that)"
             )
         res = self.lg.resolution
-        x = np.asarray(ImageOps.fit(image.convert("RGB"), (res, res), Image.Resampling.LANCZOS))
+        x = np.array(ImageOps.fit(image.convert("RGB"), (res, res), Image.Resampling.LANCZOS))
         with self._lock:
             lat, recon = project(self.lg, x[None], self.exact_rt)
         pid = f"p{len(self.projections) + 1:04d}"
