@@ -152,7 +152,7 @@ def test_compare_resumes_after_an_interruption_and_reports(tmp_path, tiny_data, 
 def test_cli_ablate_lists_migan_and_its_four_ablations(tmp_path, monkeypatch):
     seen = {}
 
-    def fake_run(plan, out, progress=True, command=""):
+    def fake_run(plan, out, progress=True, command="", jobs=1):
         seen["plan"] = plan
         return tmp_path / "report.md"
 

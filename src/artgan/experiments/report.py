@@ -12,6 +12,7 @@ from typing import Any
 from artgan.atomic import atomic_write
 from artgan.evaluate_report import jsonable
 from artgan.experiments.plan import ExperimentPlan, parse_budget
+from artgan.plotting import pyplot, save_figure
 
 # metric key, column title, better direction, format
 COLUMNS = (
@@ -88,12 +89,7 @@ def plot_fid_curves(runs: dict[str, dict[int, dict[str, Any]]], path: Path) -> P
               if r.get("fid_curve")]  # fmt: skip
     if not curves:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), dpi=110)
+    fig, axes = pyplot().subplots(1, 2, figsize=(11, 3.8), dpi=110)
     for i, (label, pts) in enumerate(curves):
         color = f"C{i % 10}"
         axes[0].plot([p["step"] for p in pts], [p["fid"] for p in pts], ".-", c=color, label=label)
@@ -106,12 +102,7 @@ def plot_fid_curves(runs: dict[str, dict[int, dict[str, Any]]], path: Path) -> P
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=8)
     fig.tight_layout()
-    try:
-        with atomic_write(path, fsync=False) as f:
-            fig.savefig(f, format="png")
-    finally:
-        plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def samples_side_by_side(plan: ExperimentPlan, out: Path, path: Path) -> Path | None:

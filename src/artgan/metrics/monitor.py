@@ -19,12 +19,12 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from artgan.atomic import atomic_write
 from artgan.data.cache import ImageSet
 from artgan.errors import ArtganError
 from artgan.metrics.cache import ReferenceStats, cached_stats, imageset_key_parts
 from artgan.metrics.fid import feature_stats, frechet_distance, kid_from_features
 from artgan.metrics.inception import PRECISIONS, InceptionFeatures, extract_features
+from artgan.plotting import pyplot, save_figure
 
 
 class FIDMonitor:
@@ -135,14 +135,9 @@ def plot_fid_curve(rows: list[dict[str, Any]], path: str | Path) -> Path | None:
     pts = [r for r in rows if "step" in r and isinstance(r.get("fid"), (int, float))]
     if not pts:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     train = sorted((r["step"], r["fid"]) for r in pts if r.get("kind") != "eval")
     evals = sorted((r["step"], r["fid"]) for r in pts if r.get("kind") == "eval")
-    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=110)
+    fig, ax = pyplot().subplots(figsize=(7, 3.5), dpi=110)
     if train:
         ax.plot(*zip(*train, strict=True), marker=".", lw=1.0, label="FID (training monitor)")
     if evals:
@@ -152,10 +147,4 @@ def plot_fid_curve(rows: list[dict[str, Any]], path: str | Path) -> Path | None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    path = Path(path)
-    try:
-        with atomic_write(path, fsync=False) as f:
-            fig.savefig(f, format="png")
-    finally:
-        plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from artgan.atomic import atomic_write
+from artgan.plotting import pyplot, save_figure
 
 
 class MetricLog:
@@ -65,15 +66,10 @@ class MetricLog:
         rows = [r for r in self.read() if "loss_d" in r]
         if not rows:
             return
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         steps = [r["step"] for r in rows]
         fid = [r for r in self.read() if "fid" in r and r.get("kind") != "eval"]
         ncols = 2 if fid else 1
-        fig, axes = plt.subplots(1, ncols, figsize=(7 * ncols, 3.5), dpi=110, squeeze=False)
+        fig, axes = pyplot().subplots(1, ncols, figsize=(7 * ncols, 3.5), dpi=110, squeeze=False)
         ax = axes[0, 0]
         ax.plot(steps, [r["loss_d"] for r in rows], label="D loss", lw=0.8)
         ax.plot(steps, [r["loss_g"] for r in rows], label="G loss", lw=0.8)
@@ -88,8 +84,4 @@ class MetricLog:
             fx.set_ylabel("FID (test split)")
             fx.grid(alpha=0.3)
         fig.tight_layout()
-        try:
-            with atomic_write(self.png, fsync=False) as f:
-                fig.savefig(f, format="png")
-        finally:
-            plt.close(fig)
+        save_figure(fig, self.png)
