@@ -292,3 +292,27 @@ def test_training_time_fid_is_logged_and_plotted(tmp_path, stub):
     assert_same_state(with_fid, plain)
     cfg2, _, _ = resume_config(tmp_path / "b", [{"train": {"fid_every": 2}}])
     assert cfg2.train.fid_every == 2  # switching FID on for a resumed run is allowed
+
+
+def test_fid_every_seconds_follows_training_time(tmp_path: Path):
+    """train.fid_every_seconds: an FID whenever the training time crosses a multiple of
+    it (a tiny period → every step; a huge one → only the last step), and a resumed run
+    remembers when the last FID was taken."""
+    from artgan.data import make_landscapes
+    from artgan.train import Trainer, resume_config
+    from conftest import tiny_config
+
+    data = make_landscapes(n=64, resolution=16)
+    often = Trainer(tiny_config({"train": {"fid_every_seconds": 1e-9, "fid_n": 10}}),
+                    tmp_path / "a", dataset=data)  # fmt: skip
+    often.fit(until_step=3)
+    assert [r["step"] for r in often.log.read() if "fid" in r] == [1, 2, 3]
+    rare = Trainer(tiny_config({"train": {"fid_every_seconds": 1e9, "fid_n": 10}}),
+                   tmp_path / "b", dataset=data)  # fmt: skip
+    rare.fit(until_step=3)
+    assert [r["step"] for r in rare.log.read() if "fid" in r] == [3]
+    cfg, ckpt, _ = resume_config(tmp_path / "b", [{"train": {"steps": 5}}])
+    resumed = Trainer(cfg, tmp_path / "b", resume_state=ckpt, dataset=data)
+    assert not resumed._fid_due(4)  # the FID at step 3 is in the log
+    resumed.state.train_seconds = 1e9 + 1.0
+    assert resumed._fid_due(4)

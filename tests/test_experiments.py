@@ -60,6 +60,11 @@ def test_every_variant_gets_its_own_preset_and_the_shared_settings():
         assert cfg.train.time_budget == 1800.0 and cfg.train.batch_size == 16
     steps = ExperimentPlan(data=None, variants=["dcgan"], budget="25").config_for("dcgan", 0)
     assert steps.train.steps == 25 and steps.train.time_budget == 0.0
+    assert (steps.train.fid_every, steps.train.fid_every_seconds) == (500, 0.0)
+    timed = ExperimentPlan(data=None, variants=["dcgan"], fid_every="10m").config_for("dcgan", 0)
+    assert (timed.train.fid_every, timed.train.fid_every_seconds) == (0, 600.0)
+    off = ExperimentPlan(data=None, variants=["dcgan"], fid_every="0").config_for("dcgan", 0)
+    assert (off.train.fid_every, off.train.fid_every_seconds) == (0, 0.0)
 
 
 def test_plan_rejects_duplicates_and_bad_counts():
@@ -67,6 +72,8 @@ def test_plan_rejects_duplicates_and_bad_counts():
         ExperimentPlan(data=None, variants=["dcgan", "dcgan"])
     with pytest.raises(ArtganError, match="seeds must be"):
         ExperimentPlan(data=None, variants=["dcgan"], seeds=0)
+    with pytest.raises(ArtganError, match="'often' not understood"):
+        ExperimentPlan(data=None, variants=["dcgan"], fid_every="often")
 
 
 def test_fid_gain_is_migan_relative_to_each_baseline():

@@ -54,9 +54,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: cores, ≤ 8)")
     p.add_argument(
         "--fid-every",
-        type=int,
-        default=500,
-        help="FID vs the test split every N steps during training (0 = off)",
+        default="500",
+        help="FID vs the test split during training: every N steps (500), or every so "
+        "much training time (10m: the same number of points for fast and slow models); "
+        "0 = off",
     )
     p.add_argument("--fid-n", type=int, default=500, help="images per training-time FID")
     p.add_argument("--eval-n", type=int, default=2000, help="images for the final metrics")

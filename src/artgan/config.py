@@ -104,6 +104,9 @@ class TrainConfig:
     keep_checkpoints: int = 3
     n_samples: int = 64  # images in the fixed-latent sample grid
     fid_every: int = 0  # FID/KID vs the test split every N steps (0 = off; paper: 500)
+    # …or every N seconds of training steps: with a wall-clock budget, models of very
+    # different cost per step get FID curves with the same number of points.
+    fid_every_seconds: float = 0.0
     fid_n: int = 2000  # generated images per FID evaluation (paper: 2000)
     # bf16 moved FID by 0.29% vs fp32 on 2,000 artworks and is 2.2x faster
     # (benchmarks/results/metrics_speed.md); the evaluate command defaults to fp32.

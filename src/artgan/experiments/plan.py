@@ -68,7 +68,7 @@ class ExperimentPlan:
     seeds: int = 1
     precision: str = "bf16"
     threads: int = 0
-    fid_every: int = 500
+    fid_every: int | str = 500  # steps, or training time like "10m"
     fid_n: int = 500
     eval_n: int = 2000
     labels_as_code: bool = False
@@ -82,7 +82,9 @@ class ExperimentPlan:
         for v in self.variants:
             parse_variant(v)
         parse_budget(self.budget)
-        if self.seeds < 1 or self.eval_n < 2 or self.fid_n < 2 or self.fid_every < 0:
+        if str(self.fid_every).strip() != "0":
+            parse_budget(str(self.fid_every))  # "500" steps or "10m" of training
+        if self.seeds < 1 or self.eval_n < 2 or self.fid_n < 2:
             raise ArtganError(
                 "seeds must be ≥ 1, eval_n and fid_n ≥ 2, fid_every ≥ 0 (0 turns the FID curve off)"
             )
@@ -94,6 +96,15 @@ class ExperimentPlan:
         """(variant, seed, run folder name) in training order: seed-major, so a stopped
         experiment already has one complete comparison at the first seed."""
         return [(v, s, f"{v}-s{s}") for s in range(self.seeds) for v in self.variants]
+
+    def _fid_every(self) -> dict[str, Any]:
+        """``fid_every`` as trainer settings: a step count or seconds of training."""
+        if str(self.fid_every).strip() == "0":
+            return {"fid_every": 0}
+        kind, amount = parse_budget(str(self.fid_every))
+        if kind == "steps":
+            return {"fid_every": int(amount)}
+        return {"fid_every": 0, "fid_every_seconds": amount}
 
     def config_for(self, variant: str, seed: int) -> Config:
         """The variant's own preset with the experiment's shared settings on top."""
@@ -107,7 +118,7 @@ class ExperimentPlan:
             "threads": self.threads,
             "steps": int(amount) if kind == "steps" else UNLIMITED_STEPS,
             "time_budget": amount if kind == "seconds" else 0.0,
-            "fid_every": self.fid_every,
+            **self._fid_every(),
             "fid_n": self.fid_n,
             "sample_every": 500,
             "ckpt_every": 250,

@@ -133,6 +133,8 @@ def run_experiment(
     if jobs > 1:
         _run_parallel(plan, out, [name for *_, name in todo], jobs, command)
     for i, (variant, seed, name) in enumerate(todo if jobs <= 1 else [], 1):
+        if (out / "runs" / name / "eval.json").is_file():
+            continue  # finished meanwhile by a `compare-run` started by hand
         _say(f"== run {i}/{len(todo)}: {name}")
         _train(plan, variant, seed, out / "runs" / name, progress)
         _evaluate(plan, out / "runs" / name, progress)

@@ -23,6 +23,7 @@ RESUMABLE_CHANGES = {
     "train.precision",
     "train.channels_last",
     "train.fid_every",
+    "train.fid_every_seconds",
     "train.fid_n",
     "train.fid_precision",
     "data.cache_dir",

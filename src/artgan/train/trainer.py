@@ -123,7 +123,8 @@ class Trainer:
         self._stop_requested = False
         self._sampler: tuple[int, torch.nn.Module] | None = None
         self.fid = None
-        if cfg.train.fid_every > 0 and self.main:
+        self._last_fid_seconds: float | None = None
+        if (cfg.train.fid_every > 0 or cfg.train.fid_every_seconds > 0) and self.main:
             from artgan.metrics.monitor import FIDMonitor
 
             self.fid = FIDMonitor.from_imageset(
@@ -186,6 +187,7 @@ class Trainer:
                "train_seconds": self.state.train_seconds}  # fmt: skip
         self.log.append(row)
         self.log.plot()
+        self._last_fid_seconds = self.state.train_seconds
         return row
 
     # ---------------------------------------------------------------------- loop
@@ -194,6 +196,22 @@ class Trainer:
         and checkpoints do not count, so FID frequency does not change the budget)."""
         budget = self.cfg.train.time_budget
         return budget > 0 and self.state.train_seconds >= budget
+
+    def _fid_due(self, step: int) -> bool:
+        """``train.fid_every`` steps, or a multiple of ``train.fid_every_seconds`` of
+        training time crossed by this step (time spent in the FID itself not counted)."""
+        cfg = self.cfg.train
+        if cfg.fid_every > 0 and step % cfg.fid_every == 0:
+            return True
+        every = cfg.fid_every_seconds
+        if every <= 0:
+            return False
+        if self._last_fid_seconds is None:  # first call, maybe after a resume
+            self._last_fid_seconds = max(
+                (r.get("train_seconds") or 0.0 for r in self.log.read() if "fid" in r),
+                default=0.0,
+            )
+        return self.state.train_seconds // every > self._last_fid_seconds // every
 
     def fit(self, until_step: int | None = None) -> Path:
         """Train to ``until_step`` (default: ``train.steps``) or until ``train.time_budget``
@@ -242,7 +260,7 @@ class Trainer:
                 if self.main and (step % cfg.sample_every == 0 or done):
                     self.save_samples()
                     self.log.plot()
-                if self.fid is not None and (step % cfg.fid_every == 0 or done):
+                if self.fid is not None and (self._fid_due(step) or done):
                     self.log_fid()
                 if step % cfg.ckpt_every == 0 or done:
                     last_ckpt = self.save_checkpoint()
