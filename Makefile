@@ -28,7 +28,7 @@ browser:
 
 demo: install
 	rm -rf runs/demo
-	$(BIN)/artgan train --model dcgan --resolution 32 --steps 600 --precision bf16 \
+	$(BIN)/artgan train --model dcgan --resolution 32 --steps 600 --precision auto \
 		--sample-every 200 --ckpt-every 200 --out runs/demo
 	$(BIN)/artgan generate runs/demo --n 64 --seed 0 --out runs/demo/generated
 	@echo "demo done: open runs/demo/samples/latest.png and runs/demo/generated/grid_seed0_n64.png"

@@ -38,7 +38,7 @@ def test_unknown_key_is_an_error_naming_it(tmp_path):
         ("train.steps=abc", "train.steps' must be int"),
         ("train.steps=1.5", "train.steps' must be int"),
         ("train.ema_rampup=3", "must be bool"),
-        ("train.precision=fp16", "must be one of fp32, bf16"),
+        ("train.precision=fp16", "must be one of auto, fp32, bf16"),
         ("data.resolution=48", "power of two"),
         ("train.steps=0", "at least 1"),
         ("model.name=stylegan9", "unknown model 'stylegan9'"),
@@ -82,3 +82,23 @@ def test_missing_and_bad_files(tmp_path):
 
 def test_defaults_are_valid():
     assert from_dict({}) == Config()
+
+
+def test_precision_auto_picks_native_bf16_only(monkeypatch):
+    """auto → bf16 only where the hardware has it; an explicit bf16 on a CPU that
+    emulates it is kept but warned about (it runs ~40x slower than fp32 there)."""
+    import torch
+
+    import artgan.runtime as rtm
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(rtm, "native_bf16", lambda device: False)
+    assert rtm.resolve_precision("auto", cpu) == "fp32"
+    with pytest.warns(UserWarning, match="no native bf16"):
+        assert rtm.resolve_precision("bf16", cpu) == "bf16"
+    assert rtm.setup_runtime("cpu", "auto", threads=torch.get_num_threads()).precision == "fp32"
+    monkeypatch.setattr(rtm, "native_bf16", lambda device: True)
+    assert rtm.resolve_precision("auto", cpu) == "bf16"
+    assert rtm.resolve_precision("fp32", cpu) == "fp32"
+    with pytest.raises(ArtganError, match="unknown precision 'fp16'"):
+        rtm.resolve_precision("fp16", cpu)

@@ -154,6 +154,29 @@ def test_sft_makes_output_depend_on_codes():
     assert not torch.allclose(G(a), G(b), atol=1e-4)
 
 
+@pytest.mark.parametrize("balance", [True, False])
+def test_codes_start_with_as_much_say_as_z(balance):
+    """balance_codes: at init the codes (categorical and continuous together) put as much
+    variance into G's first layer as z' does, the categorical code a third of it here
+    (one of three codes); without it a one-hot of 4 against z' of 128 is a whisper."""
+    spec = LatentSpec(128, 4, 2)
+    torch.manual_seed(0)
+    G = MIGANGenerator(128, 4, 2, 16, channels=8, max_channels=32, balance_codes=balance)
+    lat = spec.join(spec.sample(4096, torch.Generator().manual_seed(1)))
+    w = G.fc.weight.detach()
+
+    def var_of(cols: slice) -> float:
+        return float((lat[:, cols] @ w[:, cols].T).var())
+
+    z_var, cat_var = var_of(slice(0, 128)), var_of(slice(128, 132))
+    codes_var = var_of(slice(128, 134))
+    if balance:
+        assert codes_var == pytest.approx(z_var, rel=0.15)
+        assert cat_var == pytest.approx(z_var / 3, rel=0.2)
+    else:
+        assert cat_var < 0.02 * z_var
+
+
 def test_encoder_to_latent():
     torch.manual_seed(0)
     E = Encoder(12, 4, 2, 16, 8, 32)

@@ -50,7 +50,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resolution", type=int, default=64)
     p.add_argument("--seeds", type=int, default=1, help="repeat with seeds 0…N-1; mean ± std")
     p.add_argument("--out", required=True, help="experiment folder (rerun to continue it)")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="bf16")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="auto: bf16 where the hardware has it, else fp32")  # fmt: skip
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: cores, ≤ 8)")
     p.add_argument(
         "--fid-every",

@@ -57,6 +57,8 @@ class ModelConfig:
     use_sa: bool = True
     use_eca: bool = True
     cond_channels: int = 32  # SFT condition-map channels
+    # MIGAN: start the codes with as much say in G's first layer as z' (docs/migan.md)
+    balance_codes: bool = True
     d_scales: int = 2  # multi-scale discriminator: image + 2x downsampled copy
 
 
@@ -94,7 +96,7 @@ class TrainConfig:
     seed: int = 0
     ema_decay: float = 0.999
     ema_rampup: bool = True  # decay = min(decay, (1+t)/(10+t)): EMA tracks G early on
-    precision: str = "fp32"  # fp32 | bf16
+    precision: str = "fp32"  # fp32 | bf16 | auto (bf16 where the hardware has it)
     device: str = "auto"  # auto | cpu | cuda | mps
     threads: int = 0  # 0 → min(cores, 8)
     channels_last: bool = True
@@ -110,7 +112,7 @@ class TrainConfig:
     fid_n: int = 2000  # generated images per FID evaluation (paper: 2000)
     # bf16 moved FID by 0.29% vs fp32 on 2,000 artworks and is 2.2x faster
     # (benchmarks/results/metrics_speed.md); the evaluate command defaults to fp32.
-    fid_precision: str = "bf16"  # Inception precision for training-time FID
+    fid_precision: str = "auto"  # Inception precision for training-time FID (auto: bf16 if native)
     progress: bool = True
 
 
@@ -132,9 +134,9 @@ class Config:
 CHOICES: dict[str, tuple[str, ...]] = {
     "data.fit": ("crop", "pad"),
     "train.loss": ("bce", "hinge", "wgan-gp"),
-    "train.precision": ("fp32", "bf16"),
+    "train.precision": ("auto", "fp32", "bf16"),
     "train.device": ("auto", "cpu", "cuda", "mps"),
-    "train.fid_precision": ("fp32", "bf16"),
+    "train.fid_precision": ("auto", "fp32", "bf16"),
 }
 
 

@@ -66,7 +66,7 @@ class ExperimentPlan:
     budget: str = "60m"
     resolution: int = 64
     seeds: int = 1
-    precision: str = "bf16"
+    precision: str = "auto"
     threads: int = 0
     fid_every: int | str = 500  # steps, or training time like "10m"
     fid_n: int = 500

@@ -42,6 +42,7 @@ def _migan_g(cfg: ModelConfig, latent: LatentSpec, resolution: int) -> nn.Module
         use_sa=cfg.use_sa,
         use_eca=cfg.use_eca,
         cond_channels=cfg.cond_channels,
+        balance_codes=cfg.balance_codes,
     )
 
 

@@ -47,6 +47,29 @@ def _he_init(*modules: nn.Module) -> None:
         nn.init.zeros_(m.bias)
 
 
+@torch.no_grad()
+def balance_code_columns(weight: Tensor, z_dim: int, n_categories: int, n_continuous: int) -> None:
+    """Scale the code columns of G's first linear layer (``weight`` ``[out, z_dim+K+L]``)
+    so that, at init, the codes together put as much variance into its output as z'
+    does, shared equally by the categorical code and each continuous one.
+
+    Why: with equal He-init columns a one-hot code (norm 1) against 128 N(0, 1) entries
+    of z' carries under 1 % of the first layer's variance, and SFT starts as the
+    identity, so G begins blind to the codes; the adversarial gradient then dwarfs the
+    InfoGAN term and the code is never picked up (docs/migan.md, "categorical code").
+    Per-column variance: z' entries 1 each (z_dim in all), one-hot 1 in all, U(-1, 1)
+    entries 1/3 each; the gains below give each code z_dim / n_codes.
+    """
+    n_codes = int(n_categories > 0) + n_continuous
+    if n_codes == 0:
+        return
+    share = z_dim / n_codes
+    if n_categories:
+        weight[:, z_dim : z_dim + n_categories] *= share**0.5
+    if n_continuous:
+        weight[:, z_dim + n_categories :] *= (3 * share) ** 0.5
+
+
 class _GenStage(nn.Module):
     """``[B, c_in, r, r]`` (+ condition map) → ``[B, c_out, 2r, 2r]``."""
 
@@ -89,6 +112,7 @@ class MIGANGenerator(nn.Module):
         use_sa: bool = True,
         use_eca: bool = True,
         cond_channels: int = 32,
+        balance_codes: bool = True,
     ) -> None:
         super().__init__()
         n = n_stages(resolution)
@@ -102,6 +126,8 @@ class MIGANGenerator(nn.Module):
 
         self.fc = nn.Linear(self.latent_dim, widths[0] * 16)
         _he_init(self.fc)
+        if balance_codes:
+            balance_code_columns(self.fc.weight, z_dim, n_categories, n_continuous)
         self.act = nn.LeakyReLU(0.2)
         self.cond_net = SFTConditionNet(self.code_dim, cond_channels) if has_sft else None
         self.stages = nn.ModuleList(

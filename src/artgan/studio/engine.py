@@ -26,7 +26,7 @@ from PIL.PngImagePlugin import PngInfo
 from artgan.errors import ArtganError
 from artgan.generate import generate, latents_for_seeds, load_generator, project
 from artgan.imageio import to_uint8
-from artgan.runtime import Runtime
+from artgan.runtime import Runtime, native_bf16
 from artgan.steer import apply_codes, code_names, interpolate
 
 UPSCALES = (1, 2, 4)
@@ -92,7 +92,9 @@ class StudioEngine:
 
     def _pick_fast_runtime(self, precision: str) -> Runtime:
         """``auto``: time a few batch-1 previews in fp32 and bf16 and keep the faster."""
-        cands = ["fp32", "bf16"] if precision == "auto" else [precision]
+        cands = [precision]
+        if precision == "auto":  # emulated bf16 is never the faster: do not even time it
+            cands = ["fp32", "bf16"] if native_bf16(torch.device("cpu")) else ["fp32"]
         if len(cands) == 1:
             return Runtime(torch.device("cpu"), cands[0], channels_last=True)
         best, best_t = cands[0], float("inf")

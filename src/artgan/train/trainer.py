@@ -25,7 +25,7 @@ from artgan.data import ImageSet, load_dataset, split_indices
 from artgan.errors import ArtganError
 from artgan.imageio import save_grid
 from artgan.models import get_model
-from artgan.runtime import Runtime, setup_runtime
+from artgan.runtime import Runtime, resolve_precision, setup_runtime
 from artgan.train.batches import BatchSource
 from artgan.train.checkpoint import CheckpointManager
 from artgan.train.ema import standing_stats
@@ -130,7 +130,7 @@ class Trainer:
             self.fid = FIDMonitor.from_imageset(
                 self.dataset.subset(self.test_idx),
                 n_fake=cfg.train.fid_n,
-                precision=cfg.train.fid_precision,
+                precision=resolve_precision(cfg.train.fid_precision, self.rt.device),
                 progress=cfg.train.progress,
                 device=str(self.rt.device),
             )
