@@ -231,5 +231,5 @@ def test_report_averages_seeds_and_explains_unavailable_metrics(tmp_path):
     assert s["dcgan"]["fid"]["std"] == pytest.approx(14.1421356)  # sample std over seeds
     assert s["dcgan"]["ssim"] == {"unavailable": "no encoder"}
     md = render_markdown(plan, s, "artgan compare ...", {"cpu_count": 2}, None, None)
-    assert "| dcgan | 100 ± 1 | 10.0 |" in md and "130.00 ± 14.14" in md
+    assert "| dcgan | 100 ± 1 | 10.0 |" in md and "130.000 ± 14.142" in md
     assert "migan FID 95.00 vs dcgan 130.00: 26.9 % lower (better)" in md

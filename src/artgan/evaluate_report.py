@@ -33,7 +33,9 @@ def append_eval_row(run_dir: str | Path, results: dict[str, Any]) -> Path:
 
 
 # metric key, label, direction, precision
-_ROWS = (
+# metric key, label, better direction, format: the evaluate table and the experiment
+# report (artgan.experiments.report) both read this.
+METRICS = (
     ("fid", "FID", "lower", ".3f"),
     ("kid", "KID", "lower", ".5f"),
     ("is", "IS", "higher", ".3f"),
@@ -49,7 +51,7 @@ def format_table(results: dict[str, Any]) -> str:
     """Aligned plain-text table: metric, value, which direction is better, note."""
     name = results.get("perceptual_metric", "")
     rows = [("metric", "value", "better", "note")]
-    for key, label, better, fmt in _ROWS:
+    for key, label, better, fmt in METRICS:
         if key not in results:
             continue
         v, note = results[key], ""

@@ -10,21 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from artgan.atomic import atomic_write
-from artgan.evaluate_report import jsonable
+from artgan.evaluate_report import METRICS, jsonable
 from artgan.experiments.plan import ExperimentPlan, parse_budget
 from artgan.plotting import pyplot, save_figure
 
-# metric key, column title, better direction, format
-COLUMNS = (
-    ("fid", "FID ↓", "lower", ".2f"),
-    ("kid", "KID ↓", "lower", ".4f"),
-    ("is", "IS ↑", "higher", ".2f"),
-    ("ssim", "SSIM ↑", "higher", ".3f"),
-    ("msssim", "MS-SSIM ↑", "higher", ".3f"),
-    ("perceptual_recon", "LPIPS recon ↓", "lower", ".3f"),
-    ("perceptual_diversity", "LPIPS diversity ↑", "higher", ".3f"),
-    ("sd", "SD (dB) ↑", "higher", ".2f"),
-)
+# metric key, column title (with the better direction), better direction, format
+COLUMNS = tuple(
+    (key, f"{'LPIPS ' if key.startswith('perceptual') else ''}{label} "
+     f"{'↓' if better == 'lower' else '↑'}", better, fmt)
+    for key, label, better, fmt in METRICS
+)  # fmt: skip
 
 
 def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
