@@ -22,6 +22,7 @@ import torch
 
 from artgan.config import resolve
 from artgan.models import get_model, latent_spec
+from bench_common import precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 MODES = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]
@@ -62,17 +63,20 @@ def main() -> int:
     )
     ap.add_argument("--models", default="dcgan,sagan,migan")
     ap.add_argument("--threads", type=int, default=0, help="default: all cores, at most 8")
+    ap.add_argument("--precisions", default="auto", help="auto: fp32, and bf16 where native")
     ap.add_argument("--out", default=str(HERE / "results"))
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
+    precs, skipped = precisions(a.precisions)
+    modes = [m for m in MODES if m[0] in precs]
     rows = []
     for name in a.models.split(","):
         g, dim = build_generator(name, a.resolution)
         for batch in (1, 64):
             reps = a.reps if batch == 1 else max(1, a.reps // 5)
             base = None
-            for precision, cl in MODES:
+            for precision, cl in modes:
                 ips = images_per_s(g, dim, batch, precision, cl, reps)
                 base = base or ips
                 rows.append({"model": name, "batch": batch, "precision": precision,
@@ -95,6 +99,7 @@ def main() -> int:
     lines = [
         f"# Generation speed at {a.resolution}×{a.resolution} ({result['threads']} threads)\n",
         "Speed-up is against fp32 contiguous for the same model and batch, same run.\n",
+        skipped,
         "| model | batch | precision | channels_last | images/s | ms per call | speed-up |",
         "|---|---|---|---|---|---|---|",
     ]

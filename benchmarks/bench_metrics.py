@@ -34,6 +34,7 @@ import torch
 from artgan.data import load_dataset, split_indices
 from artgan.metrics import InceptionFeatures, extract_features, fid_from_features, kid_from_features
 from artgan.runtime import setup_runtime
+from bench_common import precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "artworks"
@@ -53,8 +54,11 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=50)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--precisions", default="auto", help="auto: fp32, and bf16 where native")
     ap.add_argument("--out", default=str(HERE / "results" / "metrics_speed"))
     a = ap.parse_args()
+    precs, skipped = precisions(a.precisions)
+    modes = [m for m in MODES if m[0] in precs]
     if a.n < 4 or a.speed_images < 1:
         sys.exit("--n must be at least 4 and --speed-images at least 1")
     rt = setup_runtime("cpu", "fp32", a.threads)
@@ -71,12 +75,12 @@ def main() -> int:
     # One network per memory format: extract_features converts a model in place.
     nets = {False: InceptionFeatures(), True: InceptionFeatures()}
     speed_imgs = images[: a.speed_images]
-    times: dict[str, list[float]] = {mode_name(*m): [] for m in MODES}
-    for p, cl in MODES:  # warm-up: first calls pay for allocation and oneDNN kernel choice
+    times: dict[str, list[float]] = {mode_name(*m): [] for m in modes}
+    for p, cl in modes:  # warm-up: first calls pay for allocation and oneDNN kernel choice
         extract_features(speed_imgs[:2], 2, precision=p, channels_last=cl, progress=False,
                          model=nets[cl])  # fmt: skip
     for r in range(a.rounds):
-        for p, cl in MODES:
+        for p, cl in modes:
             t0 = time.perf_counter()
             extract_features(speed_imgs, a.batch_size, precision=p, channels_last=cl,
                              progress=False, model=nets[cl])  # fmt: skip
@@ -89,19 +93,40 @@ def main() -> int:
     drift_imgs = images[: a.n]
     half = a.n // 2
     feats = {}
-    for p in ("fp32", "bf16"):
+    for p in precs:
         feats[p] = extract_features(drift_imgs, a.batch_size, precision=p, progress=True,
                                     model=nets[False])  # fmt: skip
     fid = {p: fid_from_features(f[:half], f[half : 2 * half]) for p, f in feats.items()}
     kid = {p: kid_from_features(f[:half], f[half : 2 * half])[0] for p, f in feats.items()}
-    fid_cross = fid_from_features(feats["fp32"][:half], feats["bf16"][half : 2 * half])
-    drift = abs(fid["bf16"] - fid["fp32"]) / fid["fp32"] * 100
-    feat_err = float(np.abs(feats["bf16"] - feats["fp32"]).max())
+    result = _result(a, data, rt, speed, len(speed_imgs), half, fid, kid, feats)
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    md = _markdown(result, skipped)
+    out.with_suffix(".md").write_text(md)
+    print(md)
+    return 0
 
-    result = {
+
+def _result(a: argparse.Namespace, data, rt, speed: dict, n_speed: int, half: int,
+            fid: dict, kid: dict, feats: dict) -> dict:  # fmt: skip
+    drift = {}
+    if "bf16" in feats:
+        d = abs(fid["bf16"] - fid["fp32"]) / fid["fp32"] * 100
+        drift = {
+            "fid_bf16": fid["bf16"],
+            "kid_bf16": kid["bf16"],
+            "fid_drift_percent": d,
+            "fid_fp32_real_vs_bf16_fake": fid_from_features(
+                feats["fp32"][:half], feats["bf16"][half : 2 * half]
+            ),
+            "max_abs_feature_difference": float(np.abs(feats["bf16"] - feats["fp32"]).max()),
+            "bf16_allowed_for_training_fid": d < 1.0,
+        }
+    return {
         "data": data.source,
         "resolution": a.resolution,
-        "speed_images": len(speed_imgs),
+        "speed_images": n_speed,
         "rounds": a.rounds,
         "batch_size": a.batch_size,
         "threads": torch.get_num_threads(),
@@ -113,49 +138,47 @@ def main() -> int:
         "speedup_vs_fp32": {k: v / speed["fp32"] for k, v in speed.items()},
         "drift_n": 2 * half,
         "fid_fp32": fid["fp32"],
-        "fid_bf16": fid["bf16"],
-        "fid_drift_percent": drift,
-        "fid_fp32_real_vs_bf16_fake": fid_cross,
         "kid_fp32": kid["fp32"],
-        "kid_bf16": kid["bf16"],
-        "max_abs_feature_difference": feat_err,
-        "bf16_allowed_for_training_fid": drift < 1.0,
+        **drift,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    out = Path(a.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+def _markdown(r: dict, skipped: str) -> str:
     rows = "\n".join(
-        f"| {k} | {v:.2f} | {result['speedup_vs_fp32'][k]:.2f}× |" for k, v in speed.items()
+        f"| {k} | {v:.2f} | {r['speedup_vs_fp32'][k]:.2f}× |" for k, v in r["images_per_s"].items()
     )
-    verdict = "under" if drift < 1.0 else "not under"
     md = f"""# Inception feature extraction: speed and bf16 FID drift
 
-{data.source} test split at {a.resolution} px (resized to 299 inside), CPU,
-{result['threads']} threads, torch {torch.__version__}, batch {a.batch_size}.
-
-## Speed ({len(speed_imgs)} images, median of {a.rounds} rounds)
+{r['data']} test split at {r['resolution']} px (resized to 299 inside), CPU,
+{r['threads']} threads, torch {r['torch']}, batch {r['batch_size']}.
+{skipped}
+## Speed ({r['speed_images']} images, median of {r['rounds']} rounds)
 
 | mode | images/s | vs fp32 |
 |---|---|---|
 {rows}
-
-## bf16 drift ({2 * half} images: FID of half A vs half B)
+"""  # fmt: skip
+    if "fid_bf16" not in r:
+        return (
+            md + f"\nfp32 FID of half A vs half B ({r['drift_n']} images): {r['fid_fp32']:.3f}.\n"
+        )
+    drift = r["fid_drift_percent"]
+    verdict = "under" if drift < 1.0 else "not under"
+    return md + f"""
+## bf16 drift ({r['drift_n']} images: FID of half A vs half B)
 
 | features | FID | KID |
 |---|---|---|
-| fp32 | {fid['fp32']:.3f} | {kid['fp32']:.5f} |
-| bf16 | {fid['bf16']:.3f} | {kid['bf16']:.5f} |
+| fp32 | {r['fid_fp32']:.3f} | {r['kid_fp32']:.5f} |
+| bf16 | {r['fid_bf16']:.3f} | {r['kid_bf16']:.5f} |
 
 Relative FID drift: **{drift:.3f}%** ({verdict} 1%: bf16 is
-{'allowed' if drift < 1.0 else 'not allowed'} as the training-time FID default).
-Mixing precisions (fp32 real statistics, bf16 generated) gives FID {fid_cross:.3f}; the
-monitor avoids that by keying cached statistics on the precision.
-Largest absolute feature difference: {feat_err:.4f}.
+{'allowed' if drift < 1.0 else 'not allowed'} as the training-time FID default where bf16
+is native). Mixing precisions (fp32 real statistics, bf16 generated) gives FID
+{r['fid_fp32_real_vs_bf16_fake']:.3f}; the monitor avoids that by keying cached statistics
+on the precision. Largest absolute feature difference: {r['max_abs_feature_difference']:.4f}.
 """  # fmt: skip
-    out.with_suffix(".md").write_text(md)
-    print(md)
-    return 0
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from artgan.train.batches import BatchSource
 from artgan.train.objectives import MIGANObjective
 from artgan.train.state import build_state
 from artgan.train.step import gan_step
+from bench_common import precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = {
@@ -130,12 +131,13 @@ def main() -> int:
     ap.add_argument("--resolution", type=int, default=64)
     ap.add_argument("--steps", type=int, default=3, help="timed steps per configuration")
     ap.add_argument("--only", help="comma-separated variant names (default: all)")
-    ap.add_argument("--precisions", default="fp32,bf16")
+    ap.add_argument("--precisions", default="auto", help="auto: fp32, and bf16 where native")
     ap.add_argument("--out", default=str(HERE / "results"))
     a = ap.parse_args()
     names = a.only.split(",") if a.only else list(VARIANTS)
     rows, peaks = [], {}
-    for prec in a.precisions.split(","):
+    precs, skipped = precisions(a.precisions)
+    for prec in precs:
         setup_runtime("cpu", prec, 0, True)
         peaks[prec] = peak_flops(prec)
         for name in names:
@@ -165,6 +167,7 @@ def main() -> int:
         "Peak (large matmul, same run): "
         + ", ".join(f"{k} {v / 1e9:.0f} GFLOP/s" for k, v in peaks.items())
         + "\n",
+        skipped,
         "| variant | precision | batch | s/step | ms/image | GFLOP/step | % of peak | G params |",
         "|---|---|---|---|---|---|---|---|",
     ]

@@ -77,14 +77,15 @@ def main() -> int:
     ap.add_argument("--data", default=str(DEFAULT_DATA) if DEFAULT_DATA.is_dir() else None)
     ap.add_argument("--resolution", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--precision", default="bf16", choices=["fp32", "bf16"])
+    ap.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                    help="auto: bf16 where the CPU has it natively, else fp32")  # fmt: skip
     ap.add_argument("--steps", type=int, default=40, help="timed steps per segment")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", default=str(HERE / "results"))
     a = ap.parse_args()
 
-    setup_runtime("cpu", a.precision, a.threads)
+    a.precision = setup_runtime("cpu", a.precision, a.threads).precision  # auto → resolved
     ds = load_dataset(a.data, a.resolution)
     cfg = resolve(
         "dcgan",
