@@ -138,6 +138,11 @@ def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[st
     return out / "report.md"
 
 
+def _precision(plan: ExperimentPlan, machine: dict[str, Any]) -> str:
+    used = machine.get("precision")
+    return plan.precision if used in (None, plan.precision) else f"{plan.precision} ({used} here)"
+
+
 def render_markdown(
     plan: ExperimentPlan,
     summary: dict[str, dict[str, Any]],
@@ -153,7 +158,7 @@ def render_markdown(
         "# artgan experiment report", "",
         f"Command: `{command}`" if command else "", "",
         f"- data: `{plan.data or 'builtin:landscapes'}` at {plan.resolution} px, test split "
-        f"for every metric; budget {budget} per run; precision {plan.precision}; "
+        f"for every metric; budget {budget} per run; precision {_precision(plan, machine)}; "
         f"seeds 0…{plan.seeds - 1}",
         f"- machine: {machine.get('processor')}, {machine.get('cpu_count')} cores, torch "
         f"{machine.get('torch')}{', GPU ' + machine['cuda'] if machine.get('cuda') else ''}",

@@ -21,6 +21,7 @@ import platform
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +139,9 @@ def run_experiment(
         _say(f"== run {i}/{len(todo)}: {name}")
         _train(plan, variant, seed, out / "runs" / name, progress)
         _evaluate(plan, out / "runs" / name, progress)
-        write_report(plan, out, command, _machine())  # a partial report after every run
-    report = write_report(plan, out, command, _machine())
+        # a partial report after every run
+        write_report(plan, out, command, _machine(plan.precision))
+    report = write_report(plan, out, command, _machine(plan.precision))
     _say(f"experiment done in {(time.time() - t0) / 60:.1f} min this call: {report}")
     return report
 
@@ -171,21 +173,39 @@ def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
             if proc.returncode:
                 failed.append(name)
             _say(f"== {name}: {'failed' if proc.returncode else 'done'}")
-            write_report(plan, out, command, _machine())
+            write_report(plan, out, command, _machine(plan.precision))
     if failed:
         logs = ", ".join(str(out / "runs" / n / "compare.log") for n in failed)
         raise ArtganError(f"runs failed: {', '.join(failed)} (see {logs}); rerun to retry them")
 
 
-def _machine() -> dict[str, Any]:
+def _cpu_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _machine(plan_precision: str) -> dict[str, Any]:
     import os
 
     import torch
 
+    from artgan.runtime import resolve_device, resolve_precision
+
+    with warnings.catch_warnings():  # the runs already warned about emulated bf16
+        warnings.simplefilter("ignore")
+        used = resolve_precision(plan_precision, resolve_device("auto"))
+
     return {
         "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
+        "processor": _cpu_name(),
         "cpu_count": os.cpu_count(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "precision": used,  # what "auto" became for the training runs
     }
