@@ -32,7 +32,6 @@ def append_eval_row(run_dir: str | Path, results: dict[str, Any]) -> Path:
     return path
 
 
-# metric key, label, direction, precision
 # metric key, label, better direction, format: the evaluate table and the experiment
 # report (artgan.experiments.report) both read this.
 METRICS = (

@@ -82,12 +82,9 @@ class ExperimentPlan:
         for v in self.variants:
             parse_variant(v)
         parse_budget(self.budget)
-        if str(self.fid_every).strip() != "0":
-            parse_budget(str(self.fid_every))  # "500" steps or "10m" of training
+        self._fid_every()  # "500" steps, "10m" of training or "0"
         if self.seeds < 1 or self.eval_n < 2 or self.fid_n < 2:
-            raise ArtganError(
-                "seeds must be ≥ 1, eval_n and fid_n ≥ 2, fid_every ≥ 0 (0 turns the FID curve off)"
-            )
+            raise ArtganError("seeds must be ≥ 1, eval_n and fid_n ≥ 2")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,7 +98,13 @@ class ExperimentPlan:
         """``fid_every`` as trainer settings: a step count or seconds of training."""
         if str(self.fid_every).strip() == "0":
             return {"fid_every": 0}
-        kind, amount = parse_budget(str(self.fid_every))
+        try:
+            kind, amount = parse_budget(str(self.fid_every))
+        except ArtganError:
+            raise ArtganError(
+                f"--fid-every '{self.fid_every}' not understood: use a step count like 500, "
+                f"training time like 15m, or 0 for no FID curve"
+            ) from None
         if kind == "steps":
             return {"fid_every": int(amount)}
         return {"fid_every": 0, "fid_every_seconds": amount}
