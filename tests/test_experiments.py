@@ -13,6 +13,7 @@ from artgan.experiments import ExperimentPlan, parse_budget, parse_variant, run_
 from artgan.experiments import runner as runner_mod
 from artgan.experiments.report import fid_gains
 from artgan.models import get_model
+from artgan.runtime import resolve_precision
 from artgan.train.checkpoint import load_checkpoint
 from conftest import write_class_folders
 
@@ -154,6 +155,11 @@ def test_compare_resumes_after_an_interruption_and_reports(tmp_path, tiny_data, 
 
     assert Image.open(out / "samples.png").width > 2 * Image.open(
         out / "runs" / "migan-s0" / "samples" / "latest.png").width - 1  # fmt: skip
+    # The test split's Inception statistics were computed once up front and then served
+    # every FID monitor and final evaluation of both experiments from the cache: one
+    # file per precision used (fp32 for evaluation, the monitor's own where it differs).
+    expected = {"fp32", resolve_precision("auto", torch.device("cpu"))}
+    assert len(list((tmp_path / "cache" / "stats").glob("*.npz"))) == len(expected)
 
 
 def test_cli_ablate_lists_migan_and_its_four_ablations(tmp_path, monkeypatch):

@@ -131,6 +131,8 @@ def run_experiment(
     plan = load_or_create_plan(out, plan)
     t0 = time.time()
     todo = [r for r in plan.run_names() if not (out / "runs" / r[2] / "eval.json").is_file()]
+    if todo:
+        warm_reference_stats(plan, progress)
     if jobs > 1:
         _run_parallel(plan, out, [name for *_, name in todo], jobs, command)
     for i, (variant, seed, name) in enumerate(todo if jobs <= 1 else [], 1):
@@ -144,6 +146,33 @@ def run_experiment(
     report = write_report(plan, out, command, _machine(plan.precision))
     _say(f"experiment done in {(time.time() - t0) / 60:.1f} min this call: {report}")
     return report
+
+
+def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
+    """The test split's Inception statistics, computed once with every core before any
+    run starts (the on-disk cache then serves every run's FID monitor and final
+    evaluation): on a CPU they cost more than a whole FID of generated images, and
+    ``--jobs`` children would otherwise each compute them at the same time."""
+    from artgan.data import load_dataset, split_indices
+    from artgan.metrics.monitor import FIDMonitor
+    from artgan.runtime import resolve_precision, setup_runtime
+
+    cfg = plan.config_for(plan.variants[0], 0)
+    d = cfg.data
+    path = d.path
+    if path is not None and not path.startswith("builtin:"):
+        path = str(Path(path).expanduser().resolve())  # as the trainer records it
+    data = load_dataset(path, d.resolution, d.fit, d.cache_dir, progress=progress)
+    _, test = split_indices(data.files, d.train_fraction, d.split_seed)
+    rt = setup_runtime(cfg.train.device, "fp32", 0)  # every core: nothing else runs yet
+    precisions = {"fp32"}  # the final evaluation's
+    if cfg.train.fid_every > 0 or cfg.train.fid_every_seconds > 0:
+        precisions.add(resolve_precision(cfg.train.fid_precision, rt.device))
+    for precision in sorted(precisions):
+        _say(f"reference statistics of the test split ({len(test)} images, {precision})")
+        FIDMonitor.from_imageset(
+            data.subset(test), precision=precision, progress=progress, device=str(rt.device)
+        ).reference()
 
 
 def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
