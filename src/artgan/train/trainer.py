@@ -299,7 +299,10 @@ class Trainer:
             if self._stop_requested:
                 raise KeyboardInterrupt
             self._stop_requested = True
-            tqdm.write("interrupt: finishing this step and saving a checkpoint…")
+            tqdm.write(
+                "interrupt: finishing this step and saving a checkpoint… "
+                "(Ctrl-C again to abort at once, without one)"
+            )
 
         try:
             previous = signal.signal(signal.SIGINT, handler)
