@@ -55,7 +55,7 @@ def main() -> int:
     ap.add_argument("--batch-size", type=int, default=50)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--precisions", default="auto", help="auto: fp32, and bf16 where native")
-    ap.add_argument("--out", default=str(HERE / "results" / "metrics_speed"))
+    ap.add_argument("--out", default=str(HERE / "results"), help="results folder")
     a = ap.parse_args()
     precs, skipped = precisions(a.precisions)
     modes = [m for m in MODES if m[0] in precs]
@@ -99,7 +99,7 @@ def main() -> int:
     fid = {p: fid_from_features(f[:half], f[half : 2 * half]) for p, f in feats.items()}
     kid = {p: kid_from_features(f[:half], f[half : 2 * half])[0] for p, f in feats.items()}
     result = _result(a, data, rt, speed, len(speed_imgs), half, fid, kid, feats)
-    out = Path(a.out)
+    out = Path(a.out) / "metrics_speed"  # .json and .md
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     md = _markdown(result, skipped)

@@ -3,7 +3,8 @@
     python benchmarks/run_all.py [--quick]
 
 Each benchmark measures its ratios within one run (the machine is noisy); this script
-only runs them one after another and writes ``benchmarks/results/SUMMARY.md``.
+only runs them one after another and writes ``benchmarks/results/SUMMARY.md``. Sizes
+are chosen so the whole set takes about half an hour on a 2-core AVX2 CPU.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES = [
-    ("trainer vs bare loop", "bench_trainer.py", [], ["--steps", "10", "--rounds", "1"]),
+    ("trainer vs bare loop", "bench_trainer.py", ["--steps", "20", "--rounds", "2"],
+     ["--steps", "10", "--rounds", "1"]),
     ("training step cost per model", "bench_models.py", [], ["--steps", "1", "--resolution", "32"]),
     ("generation images/s (batch 1, 64; fp32, bf16, channels_last)", "bench_generation.py",
      [], ["--reps", "5", "--resolution", "32"]),
     ("studio input-to-image latency (64, 128 px)", "bench_studio.py", [], ["--n", "10"]),
-    ("metric extraction speed and bf16 FID drift", "bench_metrics.py", [],
+    ("metric extraction speed and bf16 FID drift", "bench_metrics.py",
+     ["--n", "1000", "--speed-images", "100"],
      ["--n", "100", "--speed-images", "40"]),
 ]  # fmt: skip
 OUTPUTS = [
