@@ -110,8 +110,8 @@ class TrainConfig:
     # different cost per step get FID curves with the same number of points.
     fid_every_seconds: float = 0.0
     fid_n: int = 2000  # generated images per FID evaluation (paper: 2000)
-    # bf16 moved FID by 0.29% vs fp32 on 2,000 artworks and is 2.2x faster
-    # (benchmarks/results/metrics_speed.md); the evaluate command defaults to fp32.
+    # Where bf16 is native it moved FID by 0.29% vs fp32 on 2,000 artworks and was 2.2x
+    # faster (bench_metrics.py on an EPYC with native bf16); the evaluate command stays fp32.
     fid_precision: str = "auto"  # Inception precision for training-time FID (auto: bf16 if native)
     progress: bool = True
 
