@@ -19,6 +19,7 @@ __all__ = [
     "IMAGE_EXTENSIONS",
     "LANDSCAPE_CLASSES",
     "ImageSet",
+    "absolute_data_path",
     "check_fit",
     "check_resolution",
     "default_cache_dir",
@@ -29,6 +30,15 @@ __all__ = [
     "scan_folder",
     "split_indices",
 ]
+
+
+def absolute_data_path(path: str | None) -> str | None:
+    """A data folder as an absolute path (how runs record it, so that evaluate and resume
+    work from any working directory, and the data's cache keys do not depend on it);
+    None and the built-in data set are returned as they are."""
+    if path is None or path.startswith("builtin:"):
+        return path
+    return str(Path(path).expanduser().resolve())
 
 
 def load_dataset(

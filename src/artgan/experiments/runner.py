@@ -153,16 +153,15 @@ def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
     run starts (the on-disk cache then serves every run's FID monitor and final
     evaluation): on a CPU they cost more than a whole FID of generated images, and
     ``--jobs`` children would otherwise each compute them at the same time."""
-    from artgan.data import load_dataset, split_indices
+    from artgan.data import absolute_data_path, load_dataset, split_indices
     from artgan.metrics.monitor import FIDMonitor
     from artgan.runtime import resolve_precision, setup_runtime
 
     cfg = plan.config_for(plan.variants[0], 0)
     d = cfg.data
-    path = d.path
-    if path is not None and not path.startswith("builtin:"):
-        path = str(Path(path).expanduser().resolve())  # as the trainer records it
-    data = load_dataset(path, d.resolution, d.fit, d.cache_dir, progress=progress)
+    data = load_dataset(
+        absolute_data_path(d.path), d.resolution, d.fit, d.cache_dir, progress=progress
+    )
     _, test = split_indices(data.files, d.train_fraction, d.split_seed)
     rt = setup_runtime(cfg.train.device, "fp32", 0)  # every core: nothing else runs yet
     precisions = {"fp32"}  # the final evaluation's

@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from artgan.config import Config
-from artgan.data import ImageSet, load_dataset, split_indices
+from artgan.data import ImageSet, absolute_data_path, load_dataset, split_indices
 from artgan.errors import ArtganError
 from artgan.imageio import save_grid
 from artgan.models import get_model
@@ -85,9 +85,7 @@ class Trainer:
                 f"`artgan train --resume {self.run_dir}` or choose another --out"
             )
         d = cfg.data
-        if d.path is not None and not d.path.startswith("builtin:"):
-            # Recorded absolute, so evaluate/resume work from any working directory.
-            d.path = str(Path(d.path).expanduser().resolve())
+        d.path = absolute_data_path(d.path)  # recorded absolute
         self.dataset = dataset or load_dataset(
             d.path, d.resolution, d.fit, d.cache_dir, progress=cfg.train.progress
         )
