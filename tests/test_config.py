@@ -43,6 +43,8 @@ def test_unknown_key_is_an_error_naming_it(tmp_path):
         ("train.steps=0", "at least 1"),
         ("model.name=stylegan9", "unknown model 'stylegan9'"),
         ("data.train_fraction=1.5", "between 0 and 1"),
+        ("train.fid_every_seconds=-60", "fid_every_seconds must be ≥ 0"),
+        ("train.fid_every=-5", "fid_every_seconds must be ≥ 0"),
     ],
 )
 def test_bad_values_are_clear_errors(override, message):

@@ -297,6 +297,11 @@ def validate(cfg: Config) -> None:
             raise ArtganError(f"config key '{key}' must be at least 1, got {value}")
     if cfg.train.time_budget < 0:
         raise ArtganError(f"train.time_budget must be ≥ 0 seconds, got {cfg.train.time_budget}")
+    if cfg.train.fid_every < 0 or cfg.train.fid_every_seconds < 0:
+        raise ArtganError(
+            "train.fid_every (steps) and train.fid_every_seconds must be ≥ 0 (0 = off), got "
+            f"{cfg.train.fid_every} and {cfg.train.fid_every_seconds}"
+        )
     if not 0.0 <= cfg.train.ema_decay < 1.0:
         raise ArtganError(f"train.ema_decay must be in [0, 1), got {cfg.train.ema_decay}")
     if not 0.0 < cfg.data.train_fraction < 1.0:
