@@ -230,12 +230,27 @@ def test_report_averages_seeds_and_explains_unavailable_metrics(tmp_path):
         run.mkdir(parents=True)
         ssim = {"unavailable": True, "reason": "no encoder"} if variant == "dcgan" else 0.5
         ev = {"fid": fid, "ssim": ssim, "train_steps": 100 + seed, "train_seconds": 600.0}
+        # On the clock: the first loss row (10 s of training) at t0 + 10 + seed, the
+        # evaluation done 15 + 5·seed min later: 15 and 20 min of wall-clock per run.
+        t0 = 1000.0 * seed
+        rows = [
+            {"fid": 1.0, "step": 0},
+            {"step": 1, "loss_d": 0.1, "train_seconds": 10.0, "time": t0 + 10.0},
+            {"step": 2, "loss_d": 0.1, "train_seconds": 20.0},
+        ]
+        (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        ev["time"] = t0 + (15 + 5 * seed) * 60
         (run / "eval.json").write_text(json.dumps(ev))
     data = collect(plan, tmp_path)
     s = data["summary"]
+    assert s["migan"]["wall_seconds"]["mean"] == pytest.approx(17.5 * 60)
+    assert data["runs"]["dcgan"][1]["started_at"] == 1000.0
+    assert data["wall_clock"]["seconds"] == pytest.approx(1000.0 + 20 * 60)
     assert s["dcgan"]["fid"]["mean"] == 130.0
     assert s["dcgan"]["fid"]["std"] == pytest.approx(14.1421356)  # sample std over seeds
     assert s["dcgan"]["ssim"] == {"unavailable": "no encoder"}
-    md = render_markdown(plan, s, "artgan compare ...", {"cpu_count": 2}, None, None)
-    assert "| dcgan | 100 ± 1 | 10.0 |" in md and "130.000 ± 14.142" in md
+    md = render_markdown(plan, s, "artgan compare ...", {"cpu_count": 2}, None, None,
+                         data["wall_clock"])  # fmt: skip
+    assert "| dcgan | 100 ± 1 | 10.0 | 17.5 ± 3.5 | 5.970 |" in md and "130.000 ± 14.142" in md
+    assert "- wall-clock: 36.7 min from the first run's start" in md
     assert "migan FID 95.00 vs dcgan 130.00: 26.9 % lower (better)" in md

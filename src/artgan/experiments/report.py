@@ -28,11 +28,13 @@ def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
     for variant, seed, name in plan.run_names():
         path = out / "runs" / name / "eval.json"
         if path.is_file():
-            runs.setdefault(variant, {})[seed] = json.loads(path.read_text())
+            result = json.loads(path.read_text())
+            result.update(wall_clock(out / "runs" / name, result))
+            runs.setdefault(variant, {})[seed] = result
     summary: dict[str, dict[str, Any]] = {}
     for variant, by_seed in runs.items():
         s: dict[str, Any] = {"n_seeds": len(by_seed)}
-        for key in [c[0] for c in COLUMNS] + ["train_steps", "train_seconds"]:
+        for key in [c[0] for c in COLUMNS] + ["train_steps", "train_seconds", "wall_seconds"]:
             vals = [r[key] for r in by_seed.values() if _is_number(r.get(key))]
             if vals:
                 s[key] = {
@@ -45,18 +47,44 @@ def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
                            if isinstance(r.get(key), dict)]  # fmt: skip
                 s[key] = {"unavailable": reasons[0] if reasons else "not computed"}
         summary[variant] = s
-    return {"runs": runs, "summary": summary}
+    return {"runs": runs, "summary": summary, "wall_clock": experiment_span(runs)}
+
+
+def experiment_span(runs: dict[str, dict[int, dict[str, Any]]]) -> dict[str, float]:
+    """From the first run's start to the last run's evaluation, on the clock (the
+    reference statistics' warm-up before the first run is not in it)."""
+    timed = [r for by in runs.values() for r in by.values() if "started_at" in r]
+    if not timed:
+        return {}
+    start = min(r["started_at"] for r in timed)
+    end = max(r["time"] for r in timed)
+    return {"start": start, "end": end, "seconds": end - start}
+
+
+def wall_clock(run_dir: Path, result: dict[str, Any]) -> dict[str, float]:
+    """When a finished run started and ended on the clock, from what it already logged:
+    the first loss row's time less its training seconds, and the final evaluation's time.
+    ``wall_seconds`` spans FID monitoring, samples, checkpoints and the evaluation (and an
+    interrupted run's pause); ``{}`` where the log has no timed row."""
+    log = run_dir / "metrics.jsonl"
+    rows = [json.loads(x) for x in log.read_text().splitlines() if x] if log.is_file() else []
+    first = next((r for r in rows if "loss_d" in r and _is_number(r.get("time"))), None)
+    end = result.get("time")
+    if first is None or not _is_number(end):
+        return {}
+    start = first["time"] - (first.get("train_seconds") or 0.0)
+    return {"started_at": start, "wall_seconds": end - start}
 
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and math.isfinite(v)
 
 
-def _cell(entry: dict[str, Any], fmt: str) -> str:
+def _cell(entry: dict[str, Any], fmt: str, scale: float = 1.0) -> str:
     if "mean" not in entry:
         return "unavailable"
-    text = format(entry["mean"], fmt)
-    return text + (f" ± {entry['std']:{fmt}}" if entry["n"] > 1 else "")
+    text = format(entry["mean"] * scale, fmt)
+    return text + (f" ± {entry['std'] * scale:{fmt}}" if entry["n"] > 1 else "")
 
 
 def fid_gains(summary: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
@@ -134,7 +162,8 @@ def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[st
     with atomic_write(out / "results.json") as f:
         f.write(json.dumps(jsonable(results), indent=2).encode())
     with atomic_write(out / "report.md") as f:
-        f.write(render_markdown(plan, summary, command, machine, fid_png, samples_png).encode())
+        f.write(render_markdown(plan, summary, command, machine, fid_png, samples_png,
+                                data["wall_clock"]).encode())  # fmt: skip
     return out / "report.md"
 
 
@@ -150,6 +179,7 @@ def render_markdown(
     machine: dict[str, Any],
     fid_png: Path | None,
     samples_png: Path | None,
+    span: dict[str, float] | None = None,
 ) -> str:
     kind, amount = parse_budget(plan.budget)
     budget = f"{amount / 60:g} min of training steps" if kind == "seconds" else f"{amount:g} steps"
@@ -163,14 +193,18 @@ def render_markdown(
         f"- machine: {machine.get('processor')}, {machine.get('cpu_count')} cores, torch "
         f"{machine.get('torch')}{', GPU ' + machine['cuda'] if machine.get('cuda') else ''}",
         f"- runs finished: {done} of {len(plan.run_names())}; metrics on {plan.eval_n} "
-        f"generated images (EMA generator); mean ± std over seeds", "",
-        "| model | steps | train min | s/step | " + " | ".join(c[1] for c in COLUMNS) + " |",
-        "|---|---|---|---|" + "---|" * len(COLUMNS),
+        f"generated images (EMA generator); mean ± std over seeds",
+        f"- wall-clock: {span['seconds'] / 60:.1f} min from the first run's start to the last "
+        f"evaluation; per run (\"wall min\") training, FID monitoring, checkpoints and the "
+        f"final evaluation" if span else "", "",
+        "| model | steps | train min | wall min | s/step | "
+        + " | ".join(c[1] for c in COLUMNS) + " |",
+        "|---|---|---|---|---|" + "---|" * len(COLUMNS),
     ]  # fmt: skip
     for variant in plan.variants:
         s = summary.get(variant)
         if s is None:
-            lines.append(f"| {variant} | not run yet |" + " |" * (len(COLUMNS) + 2))
+            lines.append(f"| {variant} | not run yet |" + " |" * (len(COLUMNS) + 3))
             continue
         steps = _cell(s["train_steps"], ".0f")
         minutes = s["train_seconds"]
@@ -178,8 +212,10 @@ def render_markdown(
         if "mean" in minutes and "mean" in s["train_steps"]:
             mins = f"{minutes['mean'] / 60:.1f}"
             per_step = f"{minutes['mean'] / max(s['train_steps']['mean'], 1):.3f}"
+        wall = _cell(s["wall_seconds"], ".1f", scale=1 / 60) if "mean" in s["wall_seconds"] else "?"
         cells = [_cell(s[key], fmt) for key, _, _, fmt in COLUMNS]
-        lines.append(f"| {variant} | {steps} | {mins} | {per_step} | " + " | ".join(cells) + " |")
+        lines.append(f"| {variant} | {steps} | {mins} | {wall} | {per_step} | "
+                     + " | ".join(cells) + " |")  # fmt: skip
     gains = fid_gains(summary, plan.variants)
     if gains:
         lines += ["", "FID, relative:", *gains]
