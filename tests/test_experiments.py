@@ -230,8 +230,8 @@ def test_report_averages_seeds_and_explains_unavailable_metrics(tmp_path):
         run.mkdir(parents=True)
         ssim = {"unavailable": True, "reason": "no encoder"} if variant == "dcgan" else 0.5
         ev = {"fid": fid, "ssim": ssim, "train_steps": 100 + seed, "train_seconds": 600.0}
-        # On the clock: the first loss row (10 s of training) at t0 + 10 + seed, the
-        # evaluation done 15 + 5·seed min later: 15 and 20 min of wall-clock per run.
+        # On the clock: the first loss row (10 s of training) at t0 + 10, so the run
+        # started at t0; its evaluation ended 15 + 5·seed min after t0: 15 and 20 min.
         t0 = 1000.0 * seed
         rows = [
             {"fid": 1.0, "step": 0},
