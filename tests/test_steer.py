@@ -110,6 +110,24 @@ def test_project_writes_reconstruction_and_export_keeps_encoder(migan_run, tmp_p
     assert np.array_equal(rec, _png(out2 / "painting_reconstruction.png"))
 
 
+def test_project_refine_adds_a_panel_and_lowers_the_loss(migan_run, tmp_path, capsys):
+    img = tmp_path / "painting.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (16, 16, 3), np.uint8)).save(img)
+    assert main(["project", str(migan_run), str(img), "--out", str(tmp_path / "e")]) == 0
+    e_only = _png(tmp_path / "e" / "painting_reconstruction.png")
+    capsys.readouterr()
+    args = ["project", str(migan_run), str(img), "--refine", "5", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "r")]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("refinement"))
+    before, after = (float(v) for v in line.split("loss ")[1].replace("(E alone) ->", "").split())
+    assert after < before
+    grid = _png(tmp_path / "r" / "painting_reconstruction.png")
+    assert grid.shape == (2 + 18, 2 + 3 * 18, 3)  # input | G(E(x)) | refined
+    assert np.array_equal(grid[:, : 2 + 2 * 18], e_only[:, : 2 + 2 * 18])
+    assert main([*args, "--refine-lr", "0"]) == 2
+    assert "learning rate must be > 0" in capsys.readouterr().err
+
+
 def test_project_errors(migan_run, tmp_path, capsys):
     assert main(["project", str(migan_run), str(tmp_path / "missing.jpg")]) == 2
     assert "does not exist" in capsys.readouterr().err

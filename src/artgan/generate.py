@@ -112,7 +112,10 @@ def latents_for_seeds(latent: LatentSpec, seeds: list[int], truncation: float | 
     return torch.cat(rows)
 
 
-@torch.inference_mode()
+# no_grad, not inference_mode: ``.to(memory_format=...)`` inside inference mode would
+# turn G's parameters into inference tensors, and a later autograd use of the same G
+# (latent refinement, fine-tuning) would fail.
+@torch.no_grad()
 def generate(
     lg: LoadedGenerator,
     latents: Tensor,
@@ -128,7 +131,7 @@ def generate(
     return torch.cat(out)
 
 
-@torch.inference_mode()
+@torch.no_grad()
 def project(lg: LoadedGenerator, images: np.ndarray, rt: Runtime) -> tuple[Tensor, Tensor]:
     """Encode real images and regenerate them: ``[N, R, R, 3] uint8`` →
     (latents ``[N, dim]``, reconstructions ``[N, 3, R, R]`` in [-1, 1], fp32, CPU)."""
