@@ -18,13 +18,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from artgan.config import from_dict, read_yaml
 from artgan.data import load_image
 from artgan.generate import generate, latents_for_seeds, load_generator, project
 from artgan.imageio import make_grid, save_png, to_uint8
-from artgan.inversion import refine_latents
+from artgan.inversion import refine_projection
 from artgan.runtime import setup_runtime
 from artgan.steer import traverse
 
@@ -66,9 +65,8 @@ def main() -> int:
     lat, recon = project(lg, x, rt)
     rows = [to_uint8(recon)]
     if a.refine:
-        xt = torch.from_numpy(x).permute(0, 3, 1, 2).float() / 127.5 - 1
-        lat, _ = refine_latents(lg.G, lg.latent, lat, xt, a.refine, progress=True)
-        rows.append(to_uint8(generate(lg, lat, rt)))
+        _, refined, _ = refine_projection(lg, lat, x, rt, a.refine, progress=True)
+        rows.append(to_uint8(refined))
     path = out / f"{a.prefix}-project-test.png"
     save_png(make_grid(np.concatenate([x, *rows]), ncol=len(files)), path)
     print(f"wrote {path}: {len(files)} test paintings ({', '.join(sorted(picked))})")

@@ -5,14 +5,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the CLI imports torch lazily, so `artgan --help` stays fast
-    import numpy as np
-    from torch import Tensor
-
-    from artgan.generate import LoadedGenerator
-    from artgan.runtime import Runtime
 
 
 def default_out(a: argparse.Namespace, name: str) -> Path:
@@ -100,7 +92,12 @@ def cmd_project(a: argparse.Namespace) -> int:
     panels = [to_uint8(recon)]
     what = "right: G(E(x))"
     if a.refine:
-        latents, recon = _refine(lg, latents, np.stack(images), rt, a)
+        from artgan.inversion import refine_projection
+
+        latents, recon, hist = refine_projection(
+            lg, latents, np.stack(images), rt, a.refine, a.refine_lr, not a.no_progress
+        )
+        print(f"refinement: MS-SSIM + L1 loss {hist[0]:.3f} (E alone) -> {hist[-1]:.3f}")
         panels.append(to_uint8(recon))
         what = f"middle: G(E(x)), right: after {a.refine} refinement steps"
     for i, (p, orig) in enumerate(zip(a.images, images, strict=True)):
@@ -113,24 +110,6 @@ def cmd_project(a: argparse.Namespace) -> int:
 
         torch.save(latents, a.save_latents)
     return 0
-
-
-def _refine(
-    lg: LoadedGenerator, latents: Tensor, images: np.ndarray, rt: Runtime, a: argparse.Namespace
-) -> tuple[Tensor, Tensor]:
-    """E's latents ``[N, dim]`` → latents optimised against the paintings ``[N, R, R, 3]
-    uint8``, and their images ``[N, 3, R, R]`` in [-1, 1]."""
-    import torch
-
-    from artgan.generate import generate
-    from artgan.inversion import refine_latents
-
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
-    refined, hist = refine_latents(
-        lg.G, lg.latent, latents, x, a.refine, a.refine_lr, progress=not a.no_progress
-    )
-    print(f"refinement: MS-SSIM + L1 loss {hist[0]:.3f} (E alone) -> {hist[-1]:.3f}")
-    return refined, generate(lg, refined, rt)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -12,13 +12,33 @@ The loss is the image cycle's own MS-SSIM + L1 mix (MIGAN eq. 18).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
 from artgan.errors import ArtganError
+from artgan.generate import LoadedGenerator, generate, images_to_tensor
 from artgan.metrics.ssim import ms_ssim_l1_loss
 from artgan.models import LatentSpec
+from artgan.runtime import Runtime
+
+
+def refine_projection(
+    lg: LoadedGenerator,
+    latents: Tensor,
+    images: np.ndarray,
+    rt: Runtime,
+    steps: int,
+    lr: float = 0.05,
+    progress: bool = False,
+) -> tuple[Tensor, Tensor, list[float]]:
+    """:func:`artgan.generate.project`'s latents ``[N, dim]`` and the paintings ``[N, R, R,
+    3] uint8`` → (refined latents ``[N, dim]``, their images ``[N, 3, R, R]`` in [-1, 1],
+    the loss history of :func:`refine_latents`)."""
+    x = images_to_tensor(images)
+    refined, hist = refine_latents(lg.G, lg.latent, latents, x, steps, lr, progress=progress)
+    return refined, generate(lg, refined, rt), hist
 
 
 def refine_latents(
