@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from artgan.config import parse_override
+from artgan.data import ImageSet
 from artgan.errors import ArtganError
 from artgan.train import Trainer, resume_config
 from conftest import assert_same_state, tiny_config
@@ -82,13 +83,52 @@ def test_resume_refuses_incompatible_changes(tmp_path, tiny_data):
     assert cfg.train.steps == 10  # running longer is fine
 
 
+def _copy(data: ImageSet, **changes) -> ImageSet:
+    """The same set as a fresh object (as if decoded again), with ``changes`` applied."""
+    fields = {
+        "images": data.images.copy(),
+        "labels": data.labels.copy(),
+        "class_names": list(data.class_names),
+        "files": list(data.files),
+        "skipped": list(data.skipped),
+        "fingerprint": data.fingerprint,
+        "source": data.source,
+    }
+    return ImageSet(**{**fields, **changes})
+
+
 def test_resume_refuses_changed_data(tmp_path, tiny_data):
     Trainer(tiny_config(), tmp_path / "r", dataset=tiny_data).fit(until_step=2)
     cfg, ckpt, run = resume_config(tmp_path / "r", [])
-    other = tiny_data.subset(list(range(40)))
-    other.fingerprint = "different"
-    with pytest.raises(ArtganError, match="training data changed"):
-        Trainer(cfg, run, resume_state=ckpt, dataset=other)
+    fewer = tiny_data.subset(list(range(40)))
+    one_pixel = _copy(tiny_data)
+    one_pixel.images[5, 3, 3, 0] ^= 1
+    renamed = _copy(tiny_data, files=[f"x/{f}" for f in tiny_data.files])
+    for other in (fewer, one_pixel, renamed):
+        with pytest.raises(ArtganError, match="training data changed.*pixels changed"):
+            Trainer(cfg, run, resume_state=ckpt, dataset=other)
+
+
+def test_resume_accepts_a_copy_with_new_timestamps(tmp_path, tiny_data):
+    # A folder copied to another disk has new mtimes, hence a new decode-cache fingerprint,
+    # but the same pixels: the run must continue exactly as if it had never moved.
+    full = Trainer(tiny_config(), tmp_path / "full", dataset=tiny_data)
+    full.fit(until_step=4)
+    Trainer(tiny_config(), tmp_path / "r", dataset=tiny_data).fit(until_step=2)
+    cfg, ckpt, run = resume_config(tmp_path / "r", [])
+    moved = _copy(tiny_data, fingerprint="new-mtimes")
+    resumed = Trainer(cfg, run, resume_state=ckpt, dataset=moved)
+    resumed.fit(until_step=4)
+    assert_same_state(full, resumed)
+
+
+def test_legacy_checkpoint_without_content_digest_uses_the_fingerprint(tmp_path, tiny_data):
+    Trainer(tiny_config(), tmp_path / "r", dataset=tiny_data).fit(until_step=2)
+    cfg, ckpt, run = resume_config(tmp_path / "r", [])
+    del ckpt["data"]["content"]
+    Trainer(cfg, run, resume_state=ckpt, dataset=_copy(tiny_data))  # same stamp: fine
+    with pytest.raises(ArtganError, match="predates content checks"):
+        Trainer(cfg, run, resume_state=ckpt, dataset=_copy(tiny_data, fingerprint="other"))
 
 
 def test_new_run_into_used_folder_is_refused(tmp_path, tiny_data):

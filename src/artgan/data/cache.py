@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ class ImageSet:
     skipped: list[str]  # relative paths that could not be decoded
     fingerprint: str  # hex digest identifying the source files and preprocessing
     source: str  # folder path or "builtin:NAME"
+    _content: str | None = field(default=None, init=False, repr=False)  # content_digest memo
 
     @property
     def resolution(self) -> int:
@@ -48,6 +49,22 @@ class ImageSet:
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    def content_digest(self) -> str:
+        """sha256 hex digest of what training reads: file names, labels, class names, pixels.
+
+        Unlike ``fingerprint`` (paths, sizes and mtimes: cheap, for the decode cache) it
+        ignores timestamps, so a folder copied to another disk or machine still matches.
+        Hashing the pixels takes about a second per GB; the digest is computed once.
+        """
+        if self._content is None:
+            h = hashlib.sha256(f"artgan-content v1\n{self.images.shape}\n".encode())
+            h.update("\0".join(self.files).encode())
+            h.update(b"\1" + "\0".join(self.class_names).encode())
+            h.update(np.ascontiguousarray(self.labels, dtype=np.int64).tobytes())
+            h.update(np.ascontiguousarray(self.images).data)
+            self._content = h.hexdigest()
+        return self._content
 
     def subset(self, indices: np.ndarray) -> ImageSet:
         """A new set with the images at ``indices`` (``[M] int``), e.g. a train split.

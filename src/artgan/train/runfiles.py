@@ -22,6 +22,7 @@ def data_info(dataset: ImageSet, train_idx: np.ndarray, test_idx: np.ndarray) ->
     return {
         "source": dataset.source,
         "fingerprint": dataset.fingerprint,
+        "content": dataset.content_digest(),
         "n_images": len(dataset),
         "n_skipped": len(dataset.skipped),
         "class_names": list(dataset.class_names),
@@ -31,14 +32,29 @@ def data_info(dataset: ImageSet, train_idx: np.ndarray, test_idx: np.ndarray) ->
 
 
 def check_same_data(dataset: ImageSet, ckpt: dict[str, Any]) -> None:
-    """Refuse to resume on changed data: the split and the batches would differ."""
-    old = ckpt.get("data", {}).get("fingerprint")
-    if old is not None and old != dataset.fingerprint:
+    """Refuse to resume on changed data: the split and the batches would differ.
+
+    Compares the decoded content (names, labels, pixels), so a folder copied with new
+    timestamps still resumes. Checkpoints written before the content digest existed only
+    hold the timestamp fingerprint, which is compared instead.
+    """
+    info = ckpt.get("data", {})
+    legacy = "content" not in info
+    if legacy:
+        same = info.get("fingerprint") in (None, dataset.fingerprint)
+    else:
+        same = info["content"] == dataset.content_digest()
+    if not same:
+        what = (
+            "file paths, sizes or timestamps changed (this checkpoint predates content "
+            "checks, so a copy with new timestamps also counts as changed)"
+            if legacy
+            else "files were added, removed, renamed or their pixels changed"
+        )
         raise ArtganError(
             f"the training data changed since this run's checkpoint (source "
-            f"'{dataset.source}'): files were added, removed or modified, so the "
-            f"train/test split and the resumed run would differ; restore the folder or "
-            f"start a new run"
+            f"'{dataset.source}'): {what}, so the train/test split and the resumed run "
+            f"would differ; restore the folder or start a new run"
         )
 
 
