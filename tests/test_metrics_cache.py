@@ -111,7 +111,7 @@ def test_default_dir_follows_artgan_cache(tmp_path: Path, monkeypatch: pytest.Mo
     assert default_stats_dir() == Path.home() / ".cache" / "artgan" / "stats"
 
 
-def test_image_folder_key_changes_with_files_resolution_and_split(tmp_path: Path) -> None:
+def test_image_folder_key_follows_pixels_resolution_split_not_timestamps(tmp_path: Path) -> None:
     root = tmp_path / "art"
     root.mkdir()
     rng = np.random.default_rng(0)
@@ -131,4 +131,6 @@ def test_image_folder_key_changes_with_files_resolution_and_split(tmp_path: Path
     assert stats_key(imageset_key_parts(data.subset(np.array([0, 1])), "inc")) != base
     st = (root / "1.png").stat()
     os.utime(root / "1.png", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched
+    assert key() == base  # same pixels: a copy with new timestamps keeps its statistics
+    Image.fromarray(rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)).save(root / "1.png")
     assert key() != base

@@ -3,9 +3,10 @@
 Extracting features of a test split on CPU takes minutes, and the reference side of FID/KID
 does not change between evaluations, so it is computed once per (images, extractor) and
 kept as ``<cache_dir>/<key>.npz``. The key is the sha256 of a JSON description that
-covers the file list with sizes and mtimes (through the data set fingerprint of
-:mod:`artgan.data.cache`), the resolution and the feature extractor, so a changed folder
-or extractor gets a new entry. Files are written atomically and carry their key and a
+covers the decoded images (file names, labels and pixels, through
+:meth:`artgan.data.cache.ImageSet.content_digest`) and the feature extractor, so changed
+images or a changed extractor get a new entry, while a folder copied with new timestamps
+keeps its statistics. Files are written atomically and carry their key and a
 checksum of their arrays: a truncated, bit-flipped or foreign file is detected, warned
 about and rebuilt.
 """
@@ -28,7 +29,7 @@ from artgan.data.cache import ImageSet
 from artgan.metrics.fid import feature_stats
 
 # Bump whenever the stored layout or what the key covers changes.
-STATS_FORMAT_VERSION = 1
+STATS_FORMAT_VERSION = 2  # 2: keyed by decoded content, not mtimes
 _ARRAYS = ("mu", "sigma", "features")
 
 
@@ -58,14 +59,11 @@ def stats_key(key_parts: Mapping[str, Any]) -> str:
 def imageset_key_parts(data: ImageSet, extractor_id: str) -> dict[str, Any]:
     """Key parts for the images of ``data`` (a whole set or a split of it).
 
-    ``data.fingerprint`` already covers every source file's path, size and mtime plus the
-    resolution and fit; a split shares its parent's fingerprint, so the exact file list
-    (in order) is hashed in too.
+    The content digest covers the exact file list in order and every pixel (hence the
+    resolution and fit), not timestamps: the statistics depend on nothing else.
     """
-    files = hashlib.sha256("\n".join(data.files).encode()).hexdigest()
     return {
-        "source_fingerprint": data.fingerprint,
-        "files": files,
+        "content": data.content_digest(),
         "count": len(data),
         "resolution": data.resolution,
         "extractor": extractor_id,
