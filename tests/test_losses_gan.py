@@ -1,11 +1,18 @@
-"""WGAN-GP and the InfoGAN bound."""
+"""WGAN-GP (and its BatchNorm warning) and the InfoGAN bound."""
 
 from __future__ import annotations
 
+import warnings
+
+import pytest
 import torch
 from torch import nn
 
+from artgan.config import parse_override
+from artgan.runtime import setup_runtime
 from artgan.train.losses import d_loss, g_loss, gradient_penalty, info_loss, per_sample_score
+from artgan.train.state import build_state
+from conftest import tiny_config
 
 
 class LinearCritic(nn.Module):
@@ -87,3 +94,14 @@ def test_drift_penalty_is_mean_square_of_real_scores():
     r = torch.tensor([1.0, -3.0])
     patch = torch.full((2, 1, 2, 2), 2.0)
     assert torch.isclose(drift_penalty([r, patch]), torch.tensor(5.0 + 4.0))
+
+
+def test_gradient_penalty_with_a_batchnorm_critic_warns():
+    rt = setup_runtime("cpu", "fp32", 1)
+    with pytest.warns(UserWarning, match=r"wgan-gp with model 'dcgan'.*BatchNorm"):
+        build_state(tiny_config(parse_override("train.loss=wgan-gp")), rt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the presets' pairings stay silent
+        build_state(tiny_config(), rt)  # dcgan + bce
+        build_state(tiny_config(parse_override("model.name=sagan"),
+                                parse_override("train.loss=wgan-gp")), rt)  # fmt: skip

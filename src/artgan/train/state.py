@@ -3,6 +3,7 @@ checkpoint: networks (G, D, optional E, EMA of G), optimisers, step counter, RNG
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from artgan.errors import ArtganError
 from artgan.models import LatentSpec, ModelSpec, get_model, latent_spec
 from artgan.runtime import Runtime
 from artgan.train.checkpoint import FORMAT, VERSION
-from artgan.train.ema import make_ema
+from artgan.train.ema import has_batchnorm, make_ema
 from artgan.train.rng import rng_state, seed_for, set_rng_state
 
 
@@ -85,6 +86,16 @@ def build_state(cfg: Config, rt: Runtime) -> GANState:
     G = spec.generator(cfg.model, latent, res)
     D = spec.discriminator(cfg.model, latent, res)
     E = spec.encoder(cfg.model, latent, res) if spec.encoder else None
+    if cfg.train.loss == "wgan-gp" and has_batchnorm(D):
+        # GP penalises each input's gradient; with BatchNorm D's score of one image depends
+        # on the rest of the batch, so the penalty no longer pins D near 1-Lipschitz.
+        warnings.warn(
+            f"train.loss=wgan-gp with model '{cfg.model.name}', whose critic has BatchNorm: "
+            f"the gradient penalty assumes each image's score depends on that image alone "
+            f"(WGAN-GP uses no BatchNorm in the critic); prefer a BatchNorm-free critic "
+            f"(migan, sagan) or train.loss=bce/hinge",
+            stacklevel=2,
+        )
     mods = [m for m in (G, D, E) if m is not None]
     for m in mods:
         m.to(rt.device, memory_format=rt.memory_format)
