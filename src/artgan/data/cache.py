@@ -55,7 +55,8 @@ class ImageSet:
 
         Unlike ``fingerprint`` (paths, sizes and mtimes: cheap, for the decode cache) it
         ignores timestamps, so a folder copied to another disk or machine still matches.
-        Hashing the pixels takes about a second per GB; the digest is computed once.
+        sha256 runs at ~1.5 GB/s on one core (7k paintings at 256 px are 1.4 GB); the
+        digest is computed once per set.
         """
         if self._content is None:
             h = hashlib.sha256(f"artgan-content v1\n{self.images.shape}\n".encode())
