@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,7 @@ def main() -> int:
     lat, recon = project(lg, x, rt)
     rows = [to_uint8(recon)]
     if a.refine:
-        _, refined, _ = refine_projection(lg, lat, x, rt, a.refine, progress=True)
+        _, refined, _ = refine_projection(lg, lat, x, rt, a.refine, progress=sys.stderr.isatty())
         rows.append(to_uint8(refined))
     path = out / f"{a.prefix}-project-test.png"
     save_png(make_grid(np.concatenate([x, *rows]), ncol=len(files)), path)
