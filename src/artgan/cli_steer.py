@@ -88,14 +88,15 @@ def cmd_project(a: argparse.Namespace) -> int:
             images.append(load_image(p, lg.resolution, "crop"))
         except Exception as exc:
             raise ArtganError(f"cannot read '{p}' as an image ({exc})") from None
-    latents, recon = project(lg, np.stack(images), rt)
+    batch = np.stack(images)  # [N, R, R, 3] uint8
+    latents, recon = project(lg, batch, rt)
     panels = [to_uint8(recon)]
     what = "right: G(E(x))"
     if a.refine:
         from artgan.inversion import refine_projection
 
         latents, recon, hist = refine_projection(
-            lg, latents, np.stack(images), rt, a.refine, a.refine_lr, not a.no_progress
+            lg, latents, batch, rt, a.refine, a.refine_lr, not a.no_progress
         )
         print(f"refinement: MS-SSIM + L1 loss {hist[0]:.3f} (E alone) -> {hist[-1]:.3f}")
         panels.append(to_uint8(recon))

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from artgan.errors import ArtganError
+from artgan.imageio import from_uint8
 from artgan.nn.vgg import DEFAULT_LAYERS, VGG19Features
 
 LPIPS_NAME = "lpips-vgg"
@@ -189,8 +190,7 @@ def load_perceptual(device: str | torch.device = "cpu") -> tuple[nn.Module, str 
 
 def _to_input(images: np.ndarray, device: torch.device) -> Tensor:
     """``[B, H, W, 3]`` uint8 → ``[B, 3, H, W]`` float in [-1, 1] on ``device``."""
-    t = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float()
-    return (t / 127.5 - 1.0).to(device)
+    return from_uint8(images).to(device)
 
 
 def _device(model: nn.Module) -> torch.device:

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from artgan import __version__
 from artgan.config import ModelConfig, merge
 from artgan.errors import ArtganError
+from artgan.imageio import from_uint8
 from artgan.models import LatentSpec, get_model, latent_spec
 from artgan.runtime import Runtime
 from artgan.train.checkpoint import FORMAT as CKPT_FORMAT
@@ -131,11 +132,6 @@ def generate(
     return torch.cat(out)
 
 
-def images_to_tensor(images: np.ndarray) -> Tensor:
-    """``[N, R, R, 3] uint8`` → ``[N, 3, R, R]`` float in [-1, 1] (the models' range)."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
 @torch.no_grad()
 def project(lg: LoadedGenerator, images: np.ndarray, rt: Runtime) -> tuple[Tensor, Tensor]:
     """Encode real images and regenerate them: ``[N, R, R, 3] uint8`` →
@@ -145,7 +141,7 @@ def project(lg: LoadedGenerator, images: np.ndarray, rt: Runtime) -> tuple[Tenso
             f"model '{lg.model_cfg.get('name')}' has no encoder, so it cannot project "
             f"paintings; train a migan model for that"
         )
-    x = images_to_tensor(images)
+    x = from_uint8(images)
     E = lg.E.to(rt.device, memory_format=rt.memory_format)
     with rt.autocast():
         latents = E.to_latent(E(x.to(rt.device).contiguous(memory_format=rt.memory_format)))

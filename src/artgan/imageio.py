@@ -21,6 +21,12 @@ def to_uint8(images: Tensor) -> np.ndarray:
     return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 
+def from_uint8(images: np.ndarray) -> Tensor:
+    """``[B, H, W, 3]`` uint8 → ``[B, 3, H, W]`` float in [-1, 1]: the inverse of
+    :func:`to_uint8`, the models' input range."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
 def make_grid(images: np.ndarray, ncol: int | None = None, pad: int = 2) -> np.ndarray:
     """``[B, H, W, 3]`` uint8 → one ``[rows*(H+pad)+pad, cols*(W+pad)+pad, 3]`` image."""
     b, h, w, c = images.shape

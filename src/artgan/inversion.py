@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from artgan.errors import ArtganError
-from artgan.generate import LoadedGenerator, generate, images_to_tensor
+from artgan.generate import LoadedGenerator, generate
+from artgan.imageio import from_uint8
 from artgan.metrics.ssim import ms_ssim_l1_loss
 from artgan.models import LatentSpec
 from artgan.runtime import Runtime
@@ -36,7 +37,7 @@ def refine_projection(
     """:func:`artgan.generate.project`'s latents ``[N, dim]`` and the paintings ``[N, R, R,
     3] uint8`` → (refined latents ``[N, dim]``, their images ``[N, 3, R, R]`` in [-1, 1],
     the loss history of :func:`refine_latents`)."""
-    x = images_to_tensor(images)
+    x = from_uint8(images)
     refined, hist = refine_latents(lg.G, lg.latent, latents, x, steps, lr, progress=progress)
     return refined, generate(lg, refined, rt), hist
 
@@ -105,9 +106,4 @@ def refine_latents(
 
 def _per_image_loss(x_hat: Tensor, x: Tensor, alpha: float) -> Tensor:
     """``[N, 3, R, R]`` pair → ``[N]`` MS-SSIM + L1 loss of each image on its own."""
-    return torch.stack(
-        [
-            ms_ssim_l1_loss(a[None].float(), b[None], alpha=alpha)
-            for a, b in zip(x_hat, x, strict=True)
-        ]
-    )
+    return ms_ssim_l1_loss(x_hat.float(), x, alpha=alpha, reduction="none")
