@@ -1,13 +1,14 @@
 # artgan: two commands do everything on a fresh machine.
 #   make demo   install, train DCGAN briefly on the built-in landscapes, write images
 #   make test   install, run the test suite (what CI runs)
+#   make test-fast   the edit loop: every test not marked slow (under 2 minutes)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Busy-waiting OpenMP threads make a shared 2-core machine crawl.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser demo test test-fast lint bench clean
 
 $(BIN)/artgan: pyproject.toml requirements-nodeps.txt requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +37,12 @@ demo: install
 test: install browser
 	$(BIN)/python -m pytest -q
 
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" -x
+
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

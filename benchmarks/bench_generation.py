@@ -30,11 +30,10 @@ MODES = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]
 
 def build_generator(name: str, resolution: int) -> tuple[torch.nn.Module, int]:
     cfg = resolve(name, None, [{"data": {"resolution": resolution}}])
-    if cfg.model.n_categories == -1:
-        cfg.model.n_categories = 10  # what a folder without class subfolders gets
-    latent = latent_spec(cfg.model)
+    model_cfg = cfg.model.for_classes(0)  # "auto" codes: what a folder without classes gets
+    latent = latent_spec(model_cfg)
     torch.manual_seed(0)
-    g = get_model(name).generator(cfg.model, latent, resolution).eval()
+    g = get_model(name).generator(model_cfg, latent, resolution).eval()
     return g, latent.dim
 
 

@@ -28,23 +28,16 @@ from torch.utils.flop_counter import flop_registry
 
 from artgan.config import resolve
 from artgan.data import make_landscapes
+from artgan.experiments import ablate_variants, parse_variant
 from artgan.runtime import setup_runtime
 from artgan.train.batches import BatchSource
-from artgan.train.objectives import MIGANObjective
 from artgan.train.state import build_state
 from artgan.train.step import gan_step
 from bench_common import precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
-VARIANTS = {
-    "dcgan": ("dcgan", {}),
-    "sagan": ("sagan", {}),
-    "migan": ("migan", {}),
-    "migan --no-ams": ("migan", {"use_ams": False}),
-    "migan --no-sft": ("migan", {"use_sft": False}),
-    "migan --no-sa": ("migan", {"use_sa": False}),
-    "migan --no-eca": ("migan", {"use_eca": False}),
-}
+# The baselines, migan and its single ablations, as the registry defines them.
+VARIANTS = {v: parse_variant(v) for v in ["dcgan", "sagan", *ablate_variants("migan")]}
 
 
 class CountFlops(TorchDispatchMode):
@@ -92,7 +85,8 @@ def measure(name: str, precision: str, resolution: int, steps: int) -> dict:
     )
     rt = setup_runtime("cpu", precision, 0, True)
     state = build_state(cfg, rt)
-    objective = MIGANObjective(cfg.loss, rt) if state.E is not None else None
+    spec = state.spec
+    objective = spec.objective(cfg.model, rt, cfg.train.batch_size) if spec.objective else None
     data = make_landscapes(n=max(256, cfg.train.batch_size), resolution=resolution)
     batches = BatchSource(
         data.images,

@@ -12,7 +12,6 @@ preset (latency does not depend on the weights), exported, and served like a tra
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import platform
@@ -26,26 +25,26 @@ import numpy as np
 import torch
 
 from artgan import __version__
-from artgan.config import resolve
-from artgan.generate import EXPORT_FORMAT, EXPORT_VERSION
+from artgan.config import SCHEMA_VERSION, resolve
+from artgan.io.checkpoint import atomic_torch_save
 from artgan.models import get_model, latent_spec
+from artgan.sampling import EXPORT_FORMAT, EXPORT_VERSION
 from artgan.studio.server import make_server, serve_in_thread
-from artgan.train.checkpoint import atomic_torch_save
 
 HERE = Path(__file__).resolve().parent
 
 
 def export_untrained(name: str, resolution: int, path: Path) -> Path:
     cfg = resolve(name, None, [{"data": {"resolution": resolution}}])
-    if cfg.model.n_categories == -1:
-        cfg.model.n_categories = 10
-    latent = latent_spec(cfg.model)
+    model_cfg = cfg.model.for_classes(0)  # "auto" codes: what a folder without classes gets
+    latent = latent_spec(model_cfg)
     spec = get_model(name)
     torch.manual_seed(0)
-    g = spec.generator(cfg.model, latent, resolution)
-    e = spec.encoder(cfg.model, latent, resolution) if spec.encoder else None
+    g = spec.generator(model_cfg, latent, resolution)
+    e = spec.encoder(model_cfg, latent, resolution) if spec.encoder else None
     payload = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "artgan_version": __version__,
-               "model": dataclasses.asdict(cfg.model), "resolution": resolution,
+               "schema_version": SCHEMA_VERSION, "model": model_cfg.model_dump(),
+               "resolution": resolution,
                "class_names": [], "step": 0, "state_dict": g.state_dict(),
                "encoder": e.state_dict() if e is not None else {}}  # fmt: skip
     atomic_torch_save(payload, path)

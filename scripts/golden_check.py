@@ -98,7 +98,8 @@ def compare_checkpoints(a: Path, b: Path) -> list[str]:
                     problems.append(f"{part}.{key} differs")
             elif va != vb:
                 problems.append(f"{part}.{key}: {va!r} vs {vb!r}")
-    n = sum(isinstance(v, torch.Tensor) for p in ("models", "optim", "rng") for v in flat(ca[p]).values())
+    parts = ("models", "optim", "rng")
+    n = sum(isinstance(v, torch.Tensor) for p in parts for v in flat(ca[p]).values())
     print(f"    {a.name}: {n} tensors compared, {len(problems)} differences")
     return problems
 

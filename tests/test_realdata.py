@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from artgan.cli import main
-from conftest import ARTWORKS
+from helpers import ARTWORKS
 
 pytestmark = pytest.mark.realdata
 

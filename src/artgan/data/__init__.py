@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from artgan.data.cache import ImageSet, check_fit, check_resolution, default_cache_dir, load_folder
+from artgan.config import check_resolution
+from artgan.data.folder import check_fit, default_cache_dir, load_folder
 from artgan.data.images import IMAGE_EXTENSIONS, load_image, scan_folder
+from artgan.data.imageset import ImageSet
 from artgan.data.split import split_indices
 from artgan.data.synthetic import LANDSCAPE_CLASSES, make_landscapes
 
@@ -23,6 +25,7 @@ __all__ = [
     "check_fit",
     "check_resolution",
     "default_cache_dir",
+    "is_builtin",
     "load_dataset",
     "load_folder",
     "load_image",
@@ -30,6 +33,11 @@ __all__ = [
     "scan_folder",
     "split_indices",
 ]
+
+
+def is_builtin(path: str | Path | None) -> bool:
+    """Whether ``path`` names the built-in landscapes (None does too)."""
+    return path is None or str(path) == BUILTIN_LANDSCAPES
 
 
 def absolute_data_path(path: str | None) -> str | None:
@@ -53,7 +61,7 @@ def load_dataset(
     Images are ``[N, resolution, resolution, 3] uint8``; see :func:`load_folder` for the
     folder rules (class subfolders, caching, skipped files).
     """
-    if path is None or str(path) == BUILTIN_LANDSCAPES:
+    if is_builtin(path):
         check_fit(fit)
         return make_landscapes(resolution=resolution)
     return load_folder(path, resolution, fit=fit, cache_dir=cache_dir, progress=progress)

@@ -12,7 +12,8 @@ import hashlib
 
 import numpy as np
 
-from artgan.data.cache import ImageSet, check_resolution
+from artgan.config import check_resolution
+from artgan.data.imageset import ImageSet
 from artgan.errors import ArtganError
 
 SYNTHETIC_VERSION = 1
@@ -111,6 +112,8 @@ def _smooth_noise(rng: np.random.Generator, b: int, r: int, gy: int, gx: int) ->
     return _interp_matrix(gy, r) @ grid @ _interp_matrix(gx, r).T
 
 
+# long: one painting's random draws in one fixed order; split, the order would be easy to
+# break and every built-in image (and every test and demo number) would change.
 def _render(rng: np.random.Generator, labels: np.ndarray, r: int) -> np.ndarray:
     """Paint one chunk: labels ``[B]`` → ``[B, r, r, 3] uint8``.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from artgan.experiments.plan import ABLATE_VARIANTS, ExperimentPlan, parse_budget, parse_variant
+from artgan.experiments.plan import ExperimentPlan, ablate_variants, parse_budget, parse_variant
 from artgan.experiments.runner import run_experiment
 
-__all__ = ["ABLATE_VARIANTS", "ExperimentPlan", "parse_budget", "parse_variant", "run_experiment"]
+__all__ = ["ExperimentPlan", "ablate_variants", "parse_budget", "parse_variant", "run_experiment"]

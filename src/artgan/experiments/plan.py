@@ -1,7 +1,8 @@
 """What an experiment trains: variants (a model plus ablation flags), seeds, a budget.
 
-A variant name is a registered model, optionally followed by MIGAN ablation suffixes:
-``dcgan``, ``sagan``, ``migan``, ``migan-no-ams``, ``migan-no-sft-no-eca``…
+A variant name is a registered model, optionally followed by that model's ablation
+suffixes (its spec's ``ablations``): ``dcgan``, ``sagan``, ``migan``, ``migan-no-ams``,
+``migan-no-sft-no-eca``…
 Every variant uses its model's own preset; the experiment only fixes what must be equal
 for a fair comparison: data, split, resolution, precision, threads, seeds and budget.
 """
@@ -12,12 +13,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from artgan.config import Config, preset_names, resolve
+from artgan.config import MODEL_SECTIONS, Config, parse_override, preset_names, resolve
+from artgan.config.models import section_names
 from artgan.errors import ArtganError
 from artgan.models import get_model
 
-ABLATIONS = ("ams", "sft", "sa", "eca")
-ABLATE_VARIANTS = ("migan", "migan-no-ams", "migan-no-sft", "migan-no-sa", "migan-no-eca")
 UNLIMITED_STEPS = 10**9  # a wall-clock budget ends the run, not the step count
 
 _BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|steps?)?\s*$", re.IGNORECASE)
@@ -43,17 +43,29 @@ def parse_budget(text: str) -> tuple[str, float]:
 def parse_variant(name: str) -> tuple[str, dict[str, bool]]:
     """``"migan-no-sa"`` → ("migan", {"use_sa": False}); unknown parts are errors."""
     parts = name.strip().lower().split("-no-")
-    model, flags = parts[0], {}
-    get_model(model)  # raises with the list of models
+    spec = get_model(parts[0])  # raises with the list of models
+    flags = {}
     for part in parts[1:]:
-        if part not in ABLATIONS:
-            raise ArtganError(
-                f"variant '{name}': unknown ablation '{part}' (use -no-{', -no-'.join(ABLATIONS)})"
-            )
-        flags[f"use_{part}"] = False
-    if flags and model != "migan":
-        raise ArtganError(f"variant '{name}': ablations apply to migan only")
-    return model, flags
+        try:
+            flags[spec.ablation(part).field] = False
+        except ArtganError as exc:
+            raise ArtganError(f"variant '{name}': {exc}") from None
+    return spec.name, flags
+
+
+def _applies(override: str, model: str) -> bool:
+    """Whether ``--set override`` applies to ``model``: any non-model key does; a
+    ``model.KEY`` only where the model's config section has KEY."""
+    section = parse_override(override).get("model")
+    if not isinstance(section, dict):
+        return True
+    fields = section_names(MODEL_SECTIONS)[model].model_fields
+    return all(key in fields for key in section)
+
+
+def ablate_variants(model: str = "migan") -> list[str]:
+    """``model`` and each of its single ablations (the paper's Table 1 for migan)."""
+    return [model, *(f"{model}-no-{a.name}" for a in get_model(model).ablations)]
 
 
 @dataclass
@@ -72,7 +84,8 @@ class ExperimentPlan:
     fid_n: int = 500
     eval_n: int = 2000
     labels_as_code: bool = False
-    extra: list[str] = field(default_factory=list)  # --set KEY=VALUE for every variant
+    # --set KEY=VALUE for every variant; a model.* key only for the models that have it
+    extra: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.variants:
@@ -83,6 +96,10 @@ class ExperimentPlan:
             parse_variant(v)
         parse_budget(self.budget)
         self._fid_every()  # "500" steps, "10m" of training or "0"
+        models = {parse_variant(v)[0] for v in self.variants}
+        for s in self.extra:
+            if not any(_applies(s, m) for m in models):
+                raise ArtganError(f"--set {s}: no model in {', '.join(sorted(models))} has it")
         if self.seeds < 1 or self.eval_n < 2 or self.fid_n < 2:
             raise ArtganError("seeds must be ≥ 1, eval_n and fid_n ≥ 2")
 
@@ -111,8 +128,6 @@ class ExperimentPlan:
 
     def config_for(self, variant: str, seed: int) -> Config:
         """The variant's own preset with the experiment's shared settings on top."""
-        from artgan.config import parse_override
-
         model, flags = parse_variant(variant)
         kind, amount = parse_budget(self.budget)
         train = {
@@ -132,7 +147,7 @@ class ExperimentPlan:
             {"train": train},
         ]
         if self.labels_as_code and get_model(model).encoder is not None:
-            layers.append({"loss": {"labels_as_code": True}})
-        layers.extend(parse_override(s) for s in self.extra)
+            layers.append({"model": {"labels_as_code": True}})
+        layers.extend(parse_override(s) for s in self.extra if _applies(s, model))
         preset = model if model in preset_names() else None
         return resolve(preset, None, layers)

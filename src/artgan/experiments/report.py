@@ -9,17 +9,33 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from artgan.atomic import atomic_write
-from artgan.evaluate_report import METRICS, jsonable
+from PIL import Image, ImageDraw
+
+from artgan.evaluation import jsonable
 from artgan.experiments.plan import ExperimentPlan, parse_budget
-from artgan.plotting import pyplot, save_figure
+from artgan.io.atomic import atomic_write
+from artgan.io.jsonl import read_jsonl
+from artgan.io.plotting import pyplot, save_figure
+from artgan.metrics import columns
 
 # metric key, column title (with the better direction), better direction, format
 COLUMNS = tuple(
-    (key, f"{'LPIPS ' if key.startswith('perceptual') else ''}{label} "
-     f"{'↓' if better == 'lower' else '↑'}", better, fmt)
-    for key, label, better, fmt in METRICS
-)  # fmt: skip
+    (c.key, f"{c.label} {'↓' if c.better == 'lower' else '↑'}", c.better, c.fmt) for c in columns()
+)
+
+
+def perceptual_names(runs: dict[str, dict[int, dict[str, Any]]]) -> list[str]:
+    """Which perceptual distance the runs' evaluations used ("lpips-vgg", or the VGG19
+    substitute, "vgg19-perceptual (not LPIPS)"), each name once."""
+    names = [r.get("perceptual_metric") for by in runs.values() for r in by.values()]
+    return sorted({n for n in names if n})
+
+
+def _title(key: str, title: str, perceptual: list[str]) -> str:
+    """A column title; perceptual columns say which distance they are."""
+    if key.startswith("perceptual") and perceptual:
+        return f"{' / '.join(perceptual)} {title}"
+    return title
 
 
 def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
@@ -66,8 +82,7 @@ def wall_clock(run_dir: Path, result: dict[str, Any]) -> dict[str, float]:
     the first loss row's time less its training seconds, and the final evaluation's time.
     ``wall_seconds`` spans FID monitoring, samples, checkpoints and the evaluation (and an
     interrupted run's pause); ``{}`` where the log has no timed row."""
-    log = run_dir / "metrics.jsonl"
-    rows = [json.loads(x) for x in log.read_text().splitlines() if x] if log.is_file() else []
+    rows = read_jsonl(run_dir / "metrics.jsonl")
     first = next((r for r in rows if "loss_d" in r and _is_number(r.get("time"))), None)
     end = result.get("time")
     if first is None or not _is_number(end):
@@ -130,8 +145,6 @@ def plot_fid_curves(runs: dict[str, dict[int, dict[str, Any]]], path: Path) -> P
 
 def samples_side_by_side(plan: ExperimentPlan, out: Path, path: Path) -> Path | None:
     """The first seed's final sample grid of each variant, left to right, labelled."""
-    from PIL import Image, ImageDraw
-
     tiles = []
     for variant in plan.variants:
         grid = out / "runs" / f"{variant}-s0" / "samples" / "latest.png"
@@ -163,7 +176,7 @@ def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[st
         f.write(json.dumps(jsonable(results), indent=2).encode())
     with atomic_write(out / "report.md") as f:
         f.write(render_markdown(plan, summary, command, machine, fid_png, samples_png,
-                                data["wall_clock"]).encode())  # fmt: skip
+                                data["wall_clock"], perceptual_names(runs)).encode())  # fmt: skip
     return out / "report.md"
 
 
@@ -180,11 +193,41 @@ def render_markdown(
     fid_png: Path | None,
     samples_png: Path | None,
     span: dict[str, float] | None = None,
+    perceptual: list[str] | None = None,
 ) -> str:
+    perceptual = perceptual or []
+    lines = _header(plan, summary, command, machine, span)
+    titles = [_title(key, title, perceptual) for key, title, _, _ in COLUMNS]
+    lines += [
+        "| model | steps | train min | wall min | s/step | " + " | ".join(titles) + " |",
+        "|---|---|---|---|---|" + "---|" * len(COLUMNS),
+        *(_row(variant, summary.get(variant)) for variant in plan.variants),
+    ]
+    gains = fid_gains(summary, plan.variants)
+    if gains:
+        lines += ["", "FID, relative:", *gains]
+    which = " / ".join(perceptual) or "the perceptual distance"
+    lines += ["", "SSIM, MS-SSIM, recon distance and SD compare test paintings x with their "
+              "reconstructions G(E(x)); models without an encoder have none (\"unavailable\"). "
+              f"The perceptual columns are {which} (docs/metrics.md)."]  # fmt: skip
+    if fid_png:
+        lines += ["", f"![FID during training]({fid_png.name})"]
+    if samples_png:
+        lines += ["", f"![final samples, seed 0: {', '.join(plan.variants)}]({samples_png.name})"]
+    return "\n".join(lines) + "\n"
+
+
+def _header(
+    plan: ExperimentPlan,
+    summary: dict[str, dict[str, Any]],
+    command: str,
+    machine: dict[str, Any],
+    span: dict[str, float] | None,
+) -> list[str]:
     kind, amount = parse_budget(plan.budget)
     budget = f"{amount / 60:g} min of training steps" if kind == "seconds" else f"{amount:g} steps"
     done = sum(s["n_seeds"] for s in summary.values())
-    lines = [
+    return [
         "# artgan experiment report", "",
         f"Command: `{command}`" if command else "", "",
         f"- data: `{plan.data or 'builtin:landscapes'}` at {plan.resolution} px, test split "
@@ -197,33 +240,19 @@ def render_markdown(
         f"- wall-clock: {span['seconds'] / 60:.1f} min from the first run's start to the last "
         f"evaluation; per run (\"wall min\") training, FID monitoring, checkpoints and the "
         f"final evaluation" if span else "", "",
-        "| model | steps | train min | wall min | s/step | "
-        + " | ".join(c[1] for c in COLUMNS) + " |",
-        "|---|---|---|---|---|" + "---|" * len(COLUMNS),
     ]  # fmt: skip
-    for variant in plan.variants:
-        s = summary.get(variant)
-        if s is None:
-            lines.append(f"| {variant} | not run yet |" + " |" * (len(COLUMNS) + 3))
-            continue
-        steps = _cell(s["train_steps"], ".0f")
-        minutes = s["train_seconds"]
-        mins = per_step = "?"
-        if "mean" in minutes and "mean" in s["train_steps"]:
-            mins = f"{minutes['mean'] / 60:.1f}"
-            per_step = f"{minutes['mean'] / max(s['train_steps']['mean'], 1):.3f}"
-        wall = _cell(s["wall_seconds"], ".1f", scale=1 / 60) if "mean" in s["wall_seconds"] else "?"
-        cells = [_cell(s[key], fmt) for key, _, _, fmt in COLUMNS]
-        lines.append(f"| {variant} | {steps} | {mins} | {wall} | {per_step} | "
-                     + " | ".join(cells) + " |")  # fmt: skip
-    gains = fid_gains(summary, plan.variants)
-    if gains:
-        lines += ["", "FID, relative:", *gains]
-    lines += ["", "SSIM, MS-SSIM, LPIPS recon and SD compare test paintings x with their "
-              "reconstructions G(E(x)); models without an encoder have none (\"unavailable\"). "
-              "LPIPS here is the VGG19 channel-normalised distance (docs/metrics.md)."]  # fmt: skip
-    if fid_png:
-        lines += ["", f"![FID during training]({fid_png.name})"]
-    if samples_png:
-        lines += ["", f"![final samples, seed 0: {', '.join(plan.variants)}]({samples_png.name})"]
-    return "\n".join(lines) + "\n"
+
+
+def _row(variant: str, s: dict[str, Any] | None) -> str:
+    """One table row: steps, training and wall minutes, s/step and every metric column."""
+    if s is None:
+        return f"| {variant} | not run yet |" + " |" * (len(COLUMNS) + 3)
+    steps = _cell(s["train_steps"], ".0f")
+    minutes = s["train_seconds"]
+    mins = per_step = "?"
+    if "mean" in minutes and "mean" in s["train_steps"]:
+        mins = f"{minutes['mean'] / 60:.1f}"
+        per_step = f"{minutes['mean'] / max(s['train_steps']['mean'], 1):.3f}"
+    wall = _cell(s["wall_seconds"], ".1f", scale=1 / 60) if "mean" in s["wall_seconds"] else "?"
+    cells = [_cell(s[key], fmt) for key, _, _, fmt in COLUMNS]
+    return f"| {variant} | {steps} | {mins} | {wall} | {per_step} | " + " | ".join(cells) + " |"

@@ -25,10 +25,19 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from artgan.atomic import atomic_write
+import torch
+
+from artgan.config import replace
+from artgan.data import absolute_data_path, load_dataset, split_indices
 from artgan.errors import ArtganError
-from artgan.evaluate_report import jsonable
+from artgan.evaluation import FIDMonitor, evaluate_run, jsonable
 from artgan.experiments.plan import ExperimentPlan
+from artgan.experiments.report import write_report
+from artgan.io.atomic import atomic_write
+from artgan.io.checkpoint import CheckpointManager
+from artgan.io.jsonl import read_jsonl
+from artgan.runtime import resolve_device, resolve_precision, setup_runtime
+from artgan.train import Trainer, resume_config
 
 
 def _say(msg: str) -> None:
@@ -64,9 +73,6 @@ def _train(
     progress: bool,
     threads: int | None = None,
 ) -> None:
-    from artgan.train import Trainer, resume_config
-    from artgan.train.checkpoint import CheckpointManager
-
     run = {"progress": progress, **({"threads": threads} if threads else {})}
     if CheckpointManager(run_dir).step_files():
         cfg, ckpt, _ = resume_config(run_dir, [{"train": run}])
@@ -74,20 +80,18 @@ def _train(
         trainer = Trainer(cfg, run_dir, resume_state=ckpt)
     else:
         cfg = plan.config_for(variant, seed)
-        cfg.train.progress = progress
-        cfg.train.threads = threads or cfg.train.threads
+        cfg = replace(cfg, {"train": {"progress": progress,
+                                      "threads": threads or cfg.train.threads}})  # fmt: skip
         _say(f"[{variant} seed {seed}] training ({plan.budget}) into {run_dir}")
         trainer = Trainer(cfg, run_dir)
     trainer.fit()
 
 
 def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, Any]:
-    from artgan.evaluate import evaluate_run
-
     results = evaluate_run(
         run_dir, n=plan.eval_n, progress=progress, precision="fp32", device="auto"
     )
-    rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines() if x]
+    rows = read_jsonl(run_dir / "metrics.jsonl")
     losses = [r for r in rows if "loss_d" in r]
     last = losses[-1] if losses else {}
     results["train_seconds"] = last.get("train_seconds")
@@ -125,8 +129,6 @@ def run_experiment(
 ) -> Path:
     """Train and evaluate every run of ``plan`` into ``out`` (continuing where a previous
     call stopped), ``jobs`` at a time, and write the report; returns ``report.md``."""
-    from artgan.experiments.report import write_report
-
     out = Path(out)
     plan = load_or_create_plan(out, plan)
     t0 = time.time()
@@ -153,10 +155,6 @@ def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
     run starts (the on-disk cache then serves every run's FID monitor and final
     evaluation): on a CPU they cost more than a whole FID of generated images, and
     ``--jobs`` children would otherwise each compute them at the same time."""
-    from artgan.data import absolute_data_path, load_dataset, split_indices
-    from artgan.metrics.monitor import FIDMonitor
-    from artgan.runtime import resolve_precision, setup_runtime
-
     cfg = plan.config_for(plan.variants[0], 0)
     d = cfg.data
     data = load_dataset(
@@ -177,8 +175,6 @@ def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
 def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
                   command: str) -> None:  # fmt: skip
     """Up to ``jobs`` child processes at once; each writes ``runs/NAME/compare.log``."""
-    from artgan.experiments.report import write_report
-
     threads = plan.threads or max(1, (os.cpu_count() or 1) // jobs)
     pending, running, failed = list(names), {}, []
     while pending or running:
@@ -219,12 +215,6 @@ def _cpu_name() -> str:
 
 
 def _machine(plan_precision: str) -> dict[str, Any]:
-    import os
-
-    import torch
-
-    from artgan.runtime import resolve_device, resolve_precision
-
     with warnings.catch_warnings():  # the runs already warned about emulated bf16
         warnings.simplefilter("ignore")
         used = resolve_precision(plan_precision, resolve_device("auto"))

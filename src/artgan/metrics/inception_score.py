@@ -9,7 +9,6 @@ the softmax weights without the bias. Without that file IS is reported unavailab
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from artgan.errors import ArtganError
-from artgan.metrics.inception import checked_file, preprocess
+from artgan.io.weights import find_weights, hub_dir
+from artgan.metrics.inception import preprocess
 
 IS_ENV = "ARTGAN_IS_WEIGHTS"
 # pytorch-fid's name first, then torch-fidelity's name for the same file (same hash).
@@ -32,16 +32,7 @@ def is_weights_path(path: str | Path | None = None) -> Path | None:
     """IS weights: ``path``, else ``$ARTGAN_IS_WEIGHTS``, else the torch hub cache
     (``<torch hub dir>/checkpoints/pt_inception-2015-12-05-6726825d.pth``, or torch-fidelity's
     name for it). None when not found; an explicit path or env var that is missing raises."""
-    if path is not None:
-        return checked_file(path, "IS weights file")
-    env = os.environ.get(IS_ENV)
-    if env:
-        return checked_file(env, f"IS weights file (from ${IS_ENV})")
-    hub = Path(torch.hub.get_dir()) / "checkpoints"
-    for name in IS_WEIGHTS_FILES:
-        if (hub / name).is_file():
-            return hub / name
-    return None
+    return find_weights("IS weights file", path, IS_ENV, hub_names=IS_WEIGHTS_FILES)
 
 
 def inception_score_unavailable_reason(path: str | Path | None = None) -> str | None:
@@ -52,7 +43,7 @@ def inception_score_unavailable_reason(path: str | Path | None = None) -> str | 
         return str(exc)
     if found is not None:
         return None
-    hub = Path(torch.hub.get_dir()) / "checkpoints"
+    hub = hub_dir()
     return (
         f"IS needs Inception weights with classifier logits, which no offline package ships: "
         f"put {IS_WEIGHTS_FILES[0]} (pytorch-fid / torch-fidelity) in {hub} or set {IS_ENV}"

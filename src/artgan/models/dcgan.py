@@ -13,6 +13,10 @@ import math
 
 from torch import Tensor, nn
 
+from artgan.config import DCGANConfig
+from artgan.models.latent import LatentSpec
+from artgan.models.registry import ModelSpec, register
+
 
 def stage_channels(resolution: int, channels: int, max_channels: int) -> list[int]:
     """Widths of the 4×4 … resolution/2 feature maps, coarse to fine (generator order)."""
@@ -79,3 +83,21 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, image: Tensor) -> Tensor:
         return self.net(image).flatten()
+
+
+def _generator(cfg: DCGANConfig, latent: LatentSpec, resolution: int) -> nn.Module:
+    return DCGANGenerator(latent.dim, resolution, cfg.g_channels, cfg.max_channels)
+
+
+def _discriminator(cfg: DCGANConfig, latent: LatentSpec, resolution: int) -> nn.Module:
+    return DCGANDiscriminator(resolution, cfg.d_channels, cfg.max_channels)
+
+
+SPEC = register(
+    ModelSpec(
+        name="dcgan",
+        description="DCGAN baseline (CNN-GAN): transposed convs, BatchNorm, BCE loss",
+        generator=_generator,
+        discriminator=_discriminator,
+    )
+)

@@ -83,3 +83,13 @@ def _truncate(z: Tensor, t: float, generator: torch.Generator | None) -> Tensor:
             return z
         z[bad] = torch.randn(int(bad.sum()), generator=generator)
     return z.clamp(-t, t)  # only reachable for absurdly small t
+
+
+def latents_for_seeds(latent: LatentSpec, seeds: list[int], truncation: float | None) -> Tensor:
+    """One latent per seed, each drawn from its own generator seeded with it:
+    ``[len(seeds), latent.dim]``. Image i of seed S is therefore the same whatever else is
+    generated beside it (``artgan generate``, the studio and the FID monitor rely on it)."""
+    rows = [
+        latent.join(latent.sample(1, torch.Generator().manual_seed(s), truncation)) for s in seeds
+    ]
+    return torch.cat(rows)

@@ -1,19 +1,58 @@
-"""The one model registry. A model is a set of builders that read the config; the
-layers they assemble take plain arguments. Ablations are booleans in ``ModelConfig``,
-never copies of a model."""
+"""The one model registry. A model registers a :class:`ModelSpec`: builders that read its
+config section (:mod:`artgan.config.models`) and assemble layers that take plain
+arguments, the generator objective it trains with beyond the adversarial loss, and its
+ablation switches, from which the CLI's ``--no-*`` flags and ``artgan ablate``'s variants
+are derived. Ablations are switches in the model's config section, never copies of a model.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from torch import nn
+from torch import Tensor, nn
 
-from artgan.config import ModelConfig
+from artgan.config import ModelSection
 from artgan.errors import ArtganError
-from artgan.models.latent import LatentSpec
+from artgan.models.latent import Latent, LatentSpec
+from artgan.registry import Registry
+from artgan.runtime import Runtime
 
-Builder = Callable[[ModelConfig, LatentSpec, int], nn.Module]
+Builder = Callable[[Any, LatentSpec, int], nn.Module]  # (model section, latent, resolution)
+
+
+class GeneratorObjective(Protocol):
+    """Model-specific generator terms added to the adversarial loss.
+
+    Called once per generator step with G and E (None without an encoder), the fake
+    batch ``[B, 3, R, R]`` and its latent draw, the real batch and its labels ``[B]``;
+    returns named scalar terms, ``"total"`` being what is added to ``L_adv``.
+    """
+
+    def __call__(
+        self,
+        G: nn.Module,
+        E: nn.Module | None,
+        fake: Tensor,
+        draw: Latent,
+        real: Tensor,
+        labels: Tensor,
+        rt: Runtime,
+    ) -> dict[str, Tensor]: ...
+
+
+# (model section, runtime, this process's batch size) → objective; may refuse a bad setup.
+ObjectiveFactory = Callable[[Any, Runtime, int], GeneratorObjective]
+
+
+@dataclass(frozen=True)
+class Ablation:
+    """A switch that removes one module: ``--no-NAME`` sets ``model.FIELD = False``."""
+
+    name: str
+    field: str
+    help: str
 
 
 @dataclass(frozen=True)
@@ -23,35 +62,43 @@ class ModelSpec:
     generator: Builder
     discriminator: Builder
     encoder: Builder | None = None  # image → latent (MIGAN's E); None when absent
+    objective: ObjectiveFactory | None = None  # None: the adversarial loss alone
+    ablations: tuple[Ablation, ...] = ()
+
+    def ablation(self, name: str) -> Ablation:
+        for a in self.ablations:
+            if a.name == name:
+                return a
+        have = ", ".join(f"-no-{a.name}" for a in self.ablations) or "none"
+        raise ArtganError(f"model '{self.name}' has no ablation '{name}' (it has: {have})")
 
 
-_REGISTRY: dict[str, ModelSpec] = {}
+MODELS: Registry[ModelSpec] = Registry("model")
 
 
 def register(spec: ModelSpec) -> ModelSpec:
-    if spec.name in _REGISTRY:
-        raise ValueError(f"model '{spec.name}' registered twice")
-    _REGISTRY[spec.name] = spec
-    return spec
-
-
-def model_names() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
+    return MODELS.register(spec)
 
 
 def get_model(name: str) -> ModelSpec:
-    _load_builtin()
-    if name not in _REGISTRY:
-        raise ArtganError(f"unknown model '{name}' (available: {', '.join(sorted(_REGISTRY))})")
-    return _REGISTRY[name]
+    return MODELS.get(name)
 
 
-def latent_spec(cfg: ModelConfig) -> LatentSpec:
+def model_names() -> list[str]:
+    return MODELS.names()
+
+
+def latent_spec(cfg: ModelSection) -> LatentSpec:
+    """The latent layout of a model section whose codes are resolved (no ``"auto"``)."""
+    if cfg.n_categories == "auto":
+        raise ValueError("model.n_categories is 'auto': resolve it for the data first")
     return LatentSpec(cfg.z_dim, cfg.n_categories, cfg.n_continuous)
 
 
-def _load_builtin() -> None:
-    # Importing the model modules registers them; done lazily so config.py can import
-    # this module without a cycle.
-    from artgan.models import builtin  # noqa: F401
+def all_ablations() -> dict[str, Ablation]:
+    """Every registered model's ablations by name (the CLI's ``--no-*`` flags)."""
+    out: dict[str, Ablation] = {}
+    for spec in MODELS:
+        for a in spec.ablations:
+            out.setdefault(a.name, a)
+    return out

@@ -16,8 +16,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from artgan.models.migan import attention_resolution, n_stages
+from artgan.config import SAGANConfig
+from artgan.models.latent import LatentSpec
+from artgan.models.registry import ModelSpec, register
 from artgan.nn import SelfAttention
+from artgan.nn.blocks import attention_resolution, n_stages, upsample_widths
 
 
 class SAGANGenerator(nn.Module):
@@ -28,8 +31,7 @@ class SAGANGenerator(nn.Module):
     ) -> None:
         super().__init__()
         n = n_stages(resolution)
-        # widths[j]: width at 4·2^j px, halving towards the image (as in MIGAN's G).
-        widths = [min(channels * 2 ** (n - j), max_channels) for j in range(n + 1)]
+        widths = upsample_widths(resolution, channels, max_channels)  # as in MIGAN's G
         self.latent_dim = latent_dim
         self.widths = widths
         self.fc = spectral_norm(nn.Linear(latent_dim, widths[0] * 16))
@@ -78,3 +80,22 @@ class SAGANDiscriminator(nn.Module):
             if i == self.att_at:
                 h = self.attn(h)
         return self.fc(h.flatten(1)).flatten()
+
+
+def _generator(cfg: SAGANConfig, latent: LatentSpec, resolution: int) -> nn.Module:
+    return SAGANGenerator(latent.dim, resolution, cfg.g_channels, cfg.max_channels)
+
+
+def _discriminator(cfg: SAGANConfig, latent: LatentSpec, resolution: int) -> nn.Module:
+    return SAGANDiscriminator(resolution, cfg.d_channels, cfg.max_channels)
+
+
+SPEC = register(
+    ModelSpec(
+        name="sagan",
+        description="SAGAN baseline (SPA-GAN stand-in): self-attention in G and D, "
+        "spectral norm, hinge loss",
+        generator=_generator,
+        discriminator=_discriminator,
+    )
+)

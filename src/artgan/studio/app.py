@@ -69,6 +69,17 @@ def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.1f} KB"
 
 
+async def _recipe(request: Request) -> Recipe:
+    """The request's JSON body as a recipe; anything else is a 400 with a message."""
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ArtganError("the request body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ArtganError("the request body must be a JSON object")
+    return Recipe.from_json(body)
+
+
 def create_app(engine: StudioEngine, studio_dir: str | Path) -> FastAPI:
     app = FastAPI(title="artgan studio", docs_url=None, redoc_url=None, openapi_url=None)
     gallery = Gallery(studio_dir)
@@ -78,18 +89,17 @@ def create_app(engine: StudioEngine, studio_dir: str | Path) -> FastAPI:
     async def _artgan_error(request: Request, exc: ArtganError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=getattr(exc, "status", 400))
 
-    async def _recipe(request: Request) -> Recipe:
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ArtganError("the request body is not JSON") from None
-        if not isinstance(body, dict):
-            raise ArtganError("the request body must be a JSON object")
-        return Recipe.from_json(body)
-
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
         return page
+
+    _image_routes(app, engine, gallery)
+    _gallery_routes(app, engine, gallery)
+    return app
+
+
+def _image_routes(app: FastAPI, engine: StudioEngine, gallery: Gallery) -> None:
+    """Model facts, previews, exact downloads, kept images and interpolation GIFs."""
 
     @app.get("/api/info")
     def info() -> dict[str, Any]:
@@ -134,6 +144,10 @@ def create_app(engine: StudioEngine, studio_dir: str | Path) -> FastAPI:
         data = engine.interpolation_gif(ra, rb, steps, fps)
         return gallery.add(data, "path", "gif", {"a": a, "b": b, "steps": steps, "fps": fps})
 
+
+def _gallery_routes(app: FastAPI, engine: StudioEngine, gallery: Gallery) -> None:
+    """Projecting an uploaded painting, and reading the gallery."""
+
     @app.post("/api/project")
     async def project(request: Request) -> dict[str, Any]:
         length = int(request.headers.get("content-length") or 0)
@@ -160,5 +174,3 @@ def create_app(engine: StudioEngine, studio_dir: str | Path) -> FastAPI:
     @app.get("/gallery/{name}")
     def gallery_file(name: str) -> FileResponse:
         return FileResponse(gallery.path(name))
-
-    return app

@@ -24,10 +24,10 @@ from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
 from artgan.errors import ArtganError
-from artgan.generate import generate, latents_for_seeds, load_generator, project
-from artgan.imageio import to_uint8
+from artgan.io.images import to_uint8
+from artgan.models import latents_for_seeds
 from artgan.runtime import Runtime, native_bf16
-from artgan.steer import apply_codes, code_names, interpolate
+from artgan.sampling import apply_codes, code_names, generate, interpolate, load_generator, project
 
 UPSCALES = (1, 2, 4)
 

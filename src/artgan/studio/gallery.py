@@ -4,15 +4,15 @@ request, so nothing is written outside the studio folder."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from artgan.atomic import atomic_write
 from artgan.errors import ArtganError
+from artgan.io.atomic import atomic_write
+from artgan.io.jsonl import append_jsonl, read_jsonl
 
 _NAME_RE = re.compile(r"^\d{4}-[a-z]+\.(png|gif)$")
 
@@ -25,10 +25,9 @@ class Gallery:
         self._lock = threading.Lock()
 
     def items(self) -> list[dict[str, Any]]:
-        if not self.index.is_file():
-            return []
-        rows = [json.loads(x) for x in self.index.read_text().splitlines() if x.strip()]
-        return [r for r in rows if (self.folder / r["file"]).is_file()]
+        rows = read_jsonl(self.index)  # a line torn by a crash is skipped
+        return [r for r in rows if isinstance(r.get("file"), str)
+                and _NAME_RE.match(r["file"]) and (self.folder / r["file"]).is_file()]  # fmt: skip
 
     def add(self, data: bytes, kind: str, ext: str, recipe: dict[str, Any]) -> dict[str, Any]:
         """Store ``data`` as the next numbered file; returns its index entry."""
@@ -42,8 +41,7 @@ class Gallery:
             with atomic_write(self.folder / name, fsync=False) as f:
                 f.write(data)
             entry = {"id": n, "file": name, "kind": kind, "recipe": recipe, "time": time.time()}
-            with open(self.index, "a") as f:
-                f.write(json.dumps(entry) + "\n")
+            append_jsonl(self.index, entry)
         return entry
 
     def path(self, name: str) -> Path:

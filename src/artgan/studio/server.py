@@ -8,7 +8,11 @@ import threading
 import time
 from pathlib import Path
 
+import uvicorn
+
 from artgan.errors import ArtganError
+from artgan.studio.app import create_app
+from artgan.studio.engine import StudioEngine
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -34,11 +38,6 @@ def free_port(host: str = "127.0.0.1") -> int:
 def make_server(source: str | Path, host: str = "127.0.0.1", port: int = 7860,
                 out: str | Path | None = None, precision: str = "auto"):  # fmt: skip
     """(uvicorn.Server, URL, engine); the caller runs it."""
-    import uvicorn
-
-    from artgan.studio.app import create_app
-    from artgan.studio.engine import StudioEngine
-
     if not Path(source).exists():
         raise ArtganError(f"'{source}' is neither a run folder nor a generator file")
     engine = StudioEngine(source, precision)

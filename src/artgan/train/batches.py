@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from artgan.augment import AUGMENTATIONS
 from artgan.config import AugmentConfig
-from artgan.data.augment import augment
-from artgan.distributed import Shard
 from artgan.errors import ArtganError
+from artgan.runtime import Shard
 from artgan.train.rng import generator_for
 
 
@@ -46,6 +46,7 @@ class BatchSource:
         self.per_epoch = n // batch_size  # drop the last partial batch
         self.seed = seed
         self.aug = aug
+        self._affine = AUGMENTATIONS.get("affine").apply
         self.memory_format = memory_format
         self.shard = shard or Shard()
         self.shard.check_divides(batch_size, "the batch size")
@@ -71,6 +72,7 @@ class BatchSource:
         idx = self._permutation(epoch)[pos * self.batch_size : (pos + 1) * self.batch_size]
         x = self.data[idx].float().div_(127.5).sub_(1.0)
         a = self.aug
-        x = augment(x, generator_for(self.seed, index, "augment"), a.flip, a.rotate_deg, a.scale)
+        x = self._affine(x, generator_for(self.seed, index, "augment"), a.flip, a.rotate_deg,
+                         a.scale)  # fmt: skip
         x, y = self.shard.take(x), self.shard.take(self.labels[idx])
         return x.contiguous(memory_format=self.memory_format), y

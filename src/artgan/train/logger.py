@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from artgan.atomic import atomic_write
-from artgan.plotting import pyplot, save_figure
+from artgan.io.atomic import atomic_write
+from artgan.io.jsonl import append_jsonl, read_jsonl
+from artgan.io.plotting import pyplot, save_figure
 
 
 class MetricLog:
@@ -29,8 +30,7 @@ class MetricLog:
     def append(self, row: dict[str, Any]) -> None:
         """A row with ``loss_d``/``loss_g`` goes to the JSONL log and the CSV; any other
         row (FID, evaluations) to the JSONL log only."""
-        with open(self.jsonl, "a") as f:
-            f.write(json.dumps(row) + "\n")
+        append_jsonl(self.jsonl, row)
         if "loss_d" in row:
             self._append_csv(row)
 
@@ -49,18 +49,8 @@ class MetricLog:
             w.writerow([row["step"], f"{row['loss_d']:.6g}", f"{row['loss_g']:.6g}"])
 
     def read(self) -> list[dict[str, Any]]:
-        if not self.jsonl.exists():
-            return []
-        rows = []
-        with open(self.jsonl) as f:
-            for line in f:
-                line = line.strip()
-                if line:
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        continue  # a line cut short by a crash
-        return rows
+        """Every row logged so far (a line cut short by a crash is skipped)."""
+        return read_jsonl(self.jsonl)
 
     def plot(self) -> None:
         rows = [r for r in self.read() if "loss_d" in r]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from artgan.config import Config, diff, from_dict, merge, validate
+from artgan.config import Config, diff, from_saved, lookup, merge_layers
 from artgan.errors import ArtganError
-from artgan.train.checkpoint import CheckpointManager, load_checkpoint
+from artgan.io.checkpoint import CheckpointManager, find_checkpoint, load_checkpoint
 
 # Keys a resumed run may change: how long and how it runs, never what it trains.
 RESUMABLE_CHANGES = {
@@ -31,20 +31,6 @@ RESUMABLE_CHANGES = {
 }
 
 
-def find_checkpoint(target: str | Path) -> tuple[Path, Path]:
-    """``target`` is a run folder or a checkpoint file → (checkpoint path, run folder)."""
-    p = Path(target)
-    if p.is_file():
-        run_dir = p.parent.parent if p.parent.name == "checkpoints" else p.parent
-        return p, run_dir
-    if not p.is_dir():
-        raise ArtganError(f"cannot resume '{p}': no such run folder or checkpoint file")
-    ckpt = CheckpointManager(p).find_resumable()
-    if ckpt is None:
-        raise ArtganError(f"cannot resume '{p}': it holds no checkpoints (checkpoints/*.pt)")
-    return ckpt, p
-
-
 def resume_config(
     target: str | Path, overrides: list[dict[str, Any]]
 ) -> tuple[Config, dict[str, Any], Path]:
@@ -62,25 +48,18 @@ def resume_config(
             f"; older checkpoints you can pass to --resume: {', '.join(others)}" if others else ""
         )
         raise ArtganError(f"{exc}{hint}") from None
-    # Rebuilt through the dataclasses, so keys added by newer artgan versions take their
-    # defaults on both sides and do not count as changes.
-    saved = from_dict(ckpt["config"]).to_dict()
-    cfg = from_dict(saved)
-    for layer in overrides:
-        merge(cfg, layer)
-    validate(cfg)
-    changed = [k for k in diff(saved, cfg.to_dict()) if k not in RESUMABLE_CHANGES]
+    if "config" not in ckpt:
+        raise ArtganError(f"checkpoint '{path}' holds no config; it is damaged")
+    # Migrated to the current schema and rebuilt through the config types, so keys added
+    # since take their defaults on both sides and do not count as changes.
+    saved = from_saved(ckpt["config"]).to_dict()
+    cfg = from_saved(merge_layers(overrides, saved))
+    new = cfg.to_dict()
+    changed = [k for k in diff(saved, new) if k not in RESUMABLE_CHANGES]
     if changed:
-        new = cfg.to_dict()
-        parts = [f"{k}={_get(saved, k)!r} (asked {_get(new, k)!r})" for k in changed]
+        parts = [f"{k}={lookup(saved, k)!r} (asked {lookup(new, k)!r})" for k in changed]
         raise ArtganError(
             f"cannot resume '{run_dir}' with an incompatible config: it was trained with "
             f"{'; '.join(parts)}. Start a new run with --out instead"
         )
     return cfg, ckpt, run_dir
-
-
-def _get(d: dict[str, Any], dotted: str) -> Any:
-    for part in dotted.split("."):
-        d = d.get(part) if isinstance(d, dict) else None  # type: ignore[assignment]
-    return d

@@ -12,9 +12,18 @@ import numpy as np
 import torch
 
 from artgan import __version__
-from artgan.config import Config
-from artgan.data import ImageSet
+from artgan.config import Config, replace
+from artgan.data import ImageSet, absolute_data_path
 from artgan.errors import ArtganError
+
+
+def resolved_config(cfg: Config, n_classes: int) -> Config:
+    """What a run records: ``cfg`` with its data folder absolute (so evaluate and resume
+    work from any working directory) and ``"auto"`` codes turned into numbers for a data
+    set of ``n_classes`` class folders. A new config; ``cfg`` is not changed."""
+    model = cfg.model.for_classes(n_classes)
+    path = absolute_data_path(cfg.data.path)
+    return replace(cfg, {"data": {"path": path}, "model": {"n_categories": model.n_categories}})
 
 
 def data_info(dataset: ImageSet, train_idx: np.ndarray, test_idx: np.ndarray) -> dict[str, Any]:

@@ -13,10 +13,11 @@ from torch import nn
 from artgan import __version__
 from artgan.config import Config
 from artgan.errors import ArtganError
+from artgan.io.checkpoint import FORMAT, VERSION, first_line
+from artgan.losses import LOSSES
 from artgan.models import LatentSpec, ModelSpec, get_model, latent_spec
+from artgan.models.ema import has_batchnorm, make_ema
 from artgan.runtime import Runtime
-from artgan.train.checkpoint import FORMAT, VERSION
-from artgan.train.ema import has_batchnorm, make_ema
 from artgan.train.rng import rng_state, seed_for, set_rng_state
 
 
@@ -70,7 +71,7 @@ class GANState:
         except (RuntimeError, KeyError, ValueError) as exc:
             raise ArtganError(
                 "checkpoint does not match the model built from its config "
-                f"({str(exc).splitlines()[0][:160]})"
+                f"({first_line(exc, 160)})"
             ) from None
         self.step = int(ckpt["step"])
         self.train_seconds = float(ckpt.get("train_seconds", 0.0))
@@ -86,14 +87,14 @@ def build_state(cfg: Config, rt: Runtime) -> GANState:
     G = spec.generator(cfg.model, latent, res)
     D = spec.discriminator(cfg.model, latent, res)
     E = spec.encoder(cfg.model, latent, res) if spec.encoder else None
-    if cfg.train.loss == "wgan-gp" and has_batchnorm(D):
+    if LOSSES.get(cfg.loss.name).gradient_penalty and has_batchnorm(D):
         # GP penalises each input's gradient; with BatchNorm D's score of one image depends
         # on the rest of the batch, so the penalty no longer pins D near 1-Lipschitz.
         warnings.warn(
-            f"train.loss=wgan-gp with model '{cfg.model.name}', whose critic has BatchNorm: "
+            f"loss.name={cfg.loss.name} with model '{cfg.model.name}', whose critic has BatchNorm: "
             f"the gradient penalty assumes each image's score depends on that image alone "
             f"(WGAN-GP uses no BatchNorm in the critic); prefer a BatchNorm-free critic "
-            f"(migan, sagan) or train.loss=bce/hinge",
+            f"(migan, sagan) or loss.name=bce/hinge",
             stacklevel=2,
         )
     mods = [m for m in (G, D, E) if m is not None]

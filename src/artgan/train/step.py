@@ -9,37 +9,34 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from artgan.distributed import Shard
-from artgan.models.latent import Latent
-from artgan.runtime import Runtime
-from artgan.train.ema import ema_decay_at, update_ema
-from artgan.train.losses import d_loss, drift_penalty, g_loss, gradient_penalty
+from artgan.losses import LOSSES, AdversarialLoss, Scores, drift_penalty, gradient_penalty
+from artgan.models import GeneratorObjective, Latent
+from artgan.models.ema import ema_decay_at, update_ema
+from artgan.runtime import Runtime, Shard
 from artgan.train.rng import generator_for
 from artgan.train.state import GANState
 
 BatchFn = Callable[[int], tuple[Tensor, Tensor]]
-# (state, fake images, their latent draw, real batch, its labels, runtime) → named terms;
-# "total" is added to the generator loss (MIGAN's info and cycle terms).
-ExtraTerms = Callable[[GANState, Tensor, Latent, Tensor, Tensor, Runtime], dict[str, Tensor]]
 
 
 def gan_step(
     state: GANState,
     batch_fn: BatchFn,
     rt: Runtime,
-    extra_g_terms: ExtraTerms | None = None,
+    objective: GeneratorObjective | None = None,
 ) -> dict[str, Tensor]:
     """Advance ``state`` by one generator step. ``batch_fn(i)`` returns real batch ``i``
     (this rank's shard of it when ``rt.shard`` has several processes).
 
     The last critic step's fake batch is kept (with its graph) for the generator update,
     as in the reference DCGAN loop: it saves one generator forward per step.
-    With ``train.loss == "wgan-gp"`` the critic loss gets ``gp_weight``·GP on interpolates.
-    ``extra_g_terms`` adds model-specific generator terms (see ``train/objectives.py``).
+    The adversarial loss is ``LOSSES[loss.name]``; one with a gradient penalty (wgan-gp)
+    adds ``loss.gp_weight``·GP on interpolates to the critic loss. ``objective`` adds the
+    model's own generator terms (its spec's, e.g. MIGAN's cycles).
     Returns detached scalar tensors (no host sync here; the caller decides when to read).
     """
     cfg = state.cfg
-    t, loss_kind = state.step, cfg.train.loss
+    t, loss = state.step, LOSSES.get(cfg.loss.name)
     G, D = state.G, state.D
     n_critic = cfg.optim.n_critic
     B = cfg.train.batch_size  # global batch; each rank computes its shard of it
@@ -54,31 +51,16 @@ def gan_step(
             fake = G(z)
         with rt.autocast():
             real_out, fake_out = D(real), D(fake.detach())
-        loss_d = d_loss(loss_kind, real_out, fake_out)
-        if loss_kind == "wgan-gp":
-            gen = generator_for(cfg.train.seed, t, k, "gp")
-            # In fp32: the penalty is a function of gradient norms, and bf16's 8-bit
-            # mantissa in the double backward made the critic unstable.
-            gp = gradient_penalty(D, real, fake, gen, None, shard.world, shard.rank)
-            loss_d = loss_d + cfg.loss.gp_weight * gp
-            if cfg.loss.drift_weight > 0:
-                loss_d = loss_d + cfg.loss.drift_weight * drift_penalty(real_out)
-        state.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        shard.average_grads(_params(state.opt_d))
-        state.opt_d.step()
+        loss_d, gp = _critic_loss(state, loss, k, real, fake, real_out, fake_out, shard)
+        _update(state.opt_d, loss_d, shard)
 
     # Generator update; D's weights are frozen so no gradient is computed for them.
     D.requires_grad_(False)
     with rt.autocast():
         fake_out_g = D(fake)
-    loss_g = g_loss(loss_kind, fake_out_g)
-    terms = extra_g_terms(state, fake, draw, real, labels, rt) if extra_g_terms else {}
-    total_g = loss_g + terms["total"] if terms else loss_g
-    state.opt_g.zero_grad(set_to_none=True)
-    total_g.backward()
-    shard.average_grads(_params(state.opt_g))
-    state.opt_g.step()
+    loss_g = loss.g_loss(fake_out_g)
+    terms = objective(G, state.E, fake, draw, real, labels, rt) if objective else {}
+    _update(state.opt_g, loss_g + terms["total"] if terms else loss_g, shard)
     D.requires_grad_(True)
 
     update_ema(state.G_ema, G, ema_decay_at(t, cfg.train.ema_decay, cfg.train.ema_rampup))
@@ -89,10 +71,43 @@ def gan_step(
         "d_real": _mean_score(real_out),
         "d_fake": _mean_score(fake_out),
     }
-    if loss_kind == "wgan-gp":
+    if gp is not None:
         out["gp"] = gp.detach()
     out.update({f"g_{k}": v.detach() for k, v in terms.items() if k != "total"})
     return out
+
+
+def _critic_loss(
+    state: GANState,
+    loss: AdversarialLoss,
+    k: int,
+    real: Tensor,
+    fake: Tensor,
+    real_out: Scores,
+    fake_out: Scores,
+    shard: Shard,
+) -> tuple[Tensor, Tensor | None]:
+    """Critic step ``k``'s loss and its gradient penalty (None without one)."""
+    cfg = state.cfg
+    loss_d = loss.d_loss(real_out, fake_out)
+    if not loss.gradient_penalty:
+        return loss_d, None
+    gen = generator_for(cfg.train.seed, state.step, k, "gp")
+    # In fp32: the penalty is a function of gradient norms, and bf16's 8-bit mantissa in
+    # the double backward made the critic unstable.
+    gp = gradient_penalty(state.D, real, fake, gen, None, shard.world, shard.rank)
+    loss_d = loss_d + cfg.loss.gp_weight * gp
+    if cfg.loss.drift_weight > 0:
+        loss_d = loss_d + cfg.loss.drift_weight * drift_penalty(real_out)
+    return loss_d, gp
+
+
+def _update(opt: torch.optim.Optimizer, loss: Tensor, shard: Shard) -> None:
+    """One optimiser step on ``loss``, gradients averaged over processes."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    shard.average_grads(_params(opt))
+    opt.step()
 
 
 def _take(draw: Latent, shard: Shard) -> Latent:

@@ -5,6 +5,9 @@ Library use::
     from artgan.config import resolve
     from artgan.train import Trainer
     Trainer(resolve(preset="dcgan"), "runs/demo").fit()
+
+The config given is never changed: the trainer records a resolved copy (``self.cfg``) with
+the data folder made absolute and ``"auto"`` codes turned into numbers.
 """
 
 from __future__ import annotations
@@ -23,37 +26,18 @@ from tqdm.auto import tqdm
 from artgan.config import Config
 from artgan.data import ImageSet, absolute_data_path, load_dataset, split_indices
 from artgan.errors import ArtganError
-from artgan.imageio import save_grid
-from artgan.models import get_model
+from artgan.evaluation import FIDMonitor
+from artgan.io.checkpoint import CheckpointManager
+from artgan.io.images import save_grid
+from artgan.models import latents_for_seeds
+from artgan.models.ema import standing_stats
 from artgan.runtime import Runtime, resolve_precision, setup_runtime
 from artgan.train.batches import BatchSource
-from artgan.train.checkpoint import CheckpointManager
-from artgan.train.ema import standing_stats
 from artgan.train.logger import MetricLog
-from artgan.train.objectives import MIGANObjective, cycle_rows
 from artgan.train.rng import generator_for
-from artgan.train.runfiles import check_same_data, data_info, write_run_files
+from artgan.train.runfiles import check_same_data, data_info, resolved_config, write_run_files
 from artgan.train.state import GANState, build_state
 from artgan.train.step import gan_step
-
-
-def resolve_auto_codes(cfg: Config, dataset: ImageSet) -> None:
-    """``model.n_categories = -1`` → one code value per class folder (10 without folders).
-    The resolved number is what the run's config and checkpoints record."""
-    n_classes = len(dataset.class_names)
-    if cfg.model.n_categories == -1:
-        cfg.model.n_categories = n_classes if n_classes >= 2 else 10
-    if cfg.loss.labels_as_code:
-        if n_classes < 2:
-            raise ArtganError("--labels-as-code needs class subfolders in the data folder")
-        if cfg.model.n_categories != n_classes:
-            raise ArtganError(
-                f"--labels-as-code ties the categorical code to the {n_classes} class "
-                f"folders, but model.n_categories is {cfg.model.n_categories}"
-            )
-        if get_model(cfg.model.name).encoder is None:
-            raise ArtganError(f"--labels-as-code needs a model with an encoder, not "
-                              f"'{cfg.model.name}'")  # fmt: skip
 
 
 class Trainer:
@@ -67,7 +51,6 @@ class Trainer:
         resume_state: dict[str, Any] | None = None,
         dataset: ImageSet | None = None,
     ) -> None:
-        self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.rt: Runtime = setup_runtime(
             cfg.train.device,
@@ -85,35 +68,24 @@ class Trainer:
                 f"`artgan train --resume {self.run_dir}` or choose another --out"
             )
         d = cfg.data
-        d.path = absolute_data_path(d.path)  # recorded absolute
         self.dataset = dataset or load_dataset(
-            d.path, d.resolution, d.fit, d.cache_dir, progress=cfg.train.progress
-        )
+            absolute_data_path(d.path), d.resolution, d.fit, d.cache_dir,
+            progress=cfg.train.progress,
+        )  # fmt: skip
         self.train_idx, self.test_idx = split_indices(
             self.dataset.files, d.train_fraction, d.split_seed
         )
         if resume_state is not None:
             check_same_data(self.dataset, resume_state)
-        resolve_auto_codes(cfg, self.dataset)
-        labels = self.dataset.labels[self.train_idx]
-        self.batches = BatchSource(
-            self.dataset.images[self.train_idx],
-            labels if d.use_labels else np.full_like(labels, -1),
-            cfg.train.batch_size,
-            cfg.train.seed,
-            d.augment,
-            self.rt.device,
-            self.rt.memory_format,
-            self.rt.shard,
-        )
+        self.cfg = cfg = resolved_config(cfg, len(self.dataset.class_names))
+        self.batches = self._batch_source()
         self.state: GANState = build_state(cfg, self.rt)
         if resume_state is not None:
             self.state.load_state_dict(resume_state)
-        # Models with an encoder train it through MIGAN's info and image cycles.
-        self.objective = MIGANObjective(cfg.loss, self.rt) if self.state.E is not None else None
-        if self.objective is not None:  # fail now, not at the first step, on a bad split
-            cycle_rows(cfg.loss.cycle_batch, cfg.train.batch_size // self.rt.shard.world,
-                       self.rt.shard)  # fmt: skip
+        # The model's own generator terms (MIGAN's info and image cycles), if it has any;
+        # built now, so that a bad setup fails before the first step.
+        spec, local_batch = self.state.spec, cfg.train.batch_size // self.rt.shard.world
+        self.objective = spec.objective(cfg.model, self.rt, local_batch) if spec.objective else None
         self.log = MetricLog(self.run_dir)
         self.fixed_latent = self.state.latent.join(
             self.state.latent.sample(cfg.train.n_samples, generator_for(cfg.train.seed, "fixed"))
@@ -123,8 +95,6 @@ class Trainer:
         self.fid = None
         self._last_fid_seconds: float | None = None
         if (cfg.train.fid_every > 0 or cfg.train.fid_every_seconds > 0) and self.main:
-            from artgan.metrics.monitor import FIDMonitor
-
             self.fid = FIDMonitor.from_imageset(
                 self.dataset.subset(self.test_idx),
                 n_fake=cfg.train.fid_n,
@@ -132,6 +102,17 @@ class Trainer:
                 progress=cfg.train.progress,
                 device=str(self.rt.device),
             )
+
+    def _batch_source(self) -> BatchSource:
+        """The training split on the device, batched and augmented (``train/batches.py``)."""
+        d, t = self.cfg.data, self.cfg.train
+        labels = self.dataset.labels[self.train_idx]
+        return BatchSource(
+            self.dataset.images[self.train_idx],
+            labels if d.use_labels else np.full_like(labels, -1),
+            t.batch_size, t.seed, d.augment, self.rt.device, self.rt.memory_format,
+            self.rt.shard,
+        )  # fmt: skip
 
     # ----------------------------------------------------------------- run folder
     def data_info(self) -> dict[str, Any]:
@@ -170,8 +151,6 @@ class Trainer:
     def log_fid(self) -> dict[str, Any]:
         """FID/KID of ``fid_n`` EMA samples (seeds 0…n−1) vs the test split; logged and
         plotted beside the losses."""
-        from artgan.generate import latents_for_seeds
-
         assert self.fid is not None
         g = self.sampler()
         latent = self.state.latent
@@ -220,14 +199,9 @@ class Trainer:
             self._write_run_files()
             self.log.truncate_after(self.state.step)
         last_ckpt: Path | None = None
-        bar = tqdm(
-            total=end,
-            initial=self.state.step,
-            desc=f"train {self.cfg.model.name}",
-            unit="step",
-            disable=not (cfg.progress and self.main),
-            dynamic_ncols=True,
-        )
+        quiet = not (cfg.progress and self.main)
+        bar = tqdm(total=end, initial=self.state.step, desc=f"train {self.cfg.model.name}",
+                   unit="step", disable=quiet, dynamic_ncols=True)  # fmt: skip
         t0, s0 = time.perf_counter(), self.state.step
         done = self.state.step >= end or self.out_of_budget()
         with bar, self._graceful_interrupt():
@@ -255,13 +229,7 @@ class Trainer:
                     )
                 if self._stop_requested:
                     break
-                if self.main and (step % cfg.sample_every == 0 or done):
-                    self.save_samples()
-                    self.log.plot()
-                if self.fid is not None and (self._fid_due(step) or done):
-                    self.log_fid()
-                if step % cfg.ckpt_every == 0 or done:
-                    last_ckpt = self.save_checkpoint()
+                last_ckpt = self._outputs(step, done) or last_ckpt
         if self._stop_requested:
             last_ckpt = self.save_checkpoint()
             if self.main:
@@ -273,6 +241,19 @@ class Trainer:
         if last_ckpt is None:  # already at or past `end` when called
             last_ckpt = self.save_checkpoint()
         return last_ckpt
+
+    def _outputs(self, step: int, done: bool) -> Path | None:
+        """Samples, FID and a checkpoint where their intervals (or the end) fall on
+        ``step``; the checkpoint's path if one was written."""
+        cfg = self.cfg.train
+        if self.main and (step % cfg.sample_every == 0 or done):
+            self.save_samples()
+            self.log.plot()
+        if self.fid is not None and (self._fid_due(step) or done):
+            self.log_fid()
+        if step % cfg.ckpt_every == 0 or done:
+            return self.save_checkpoint()
+        return None
 
     def _log_row(self, out: dict[str, torch.Tensor], t0: float, s0: int) -> dict[str, Any]:
         """Losses of the global batch (averaged over ranks), throughput, budget spent."""

@@ -1,0 +1,52 @@
+"""``artgan`` command line: a thin layer over the library.
+
+:data:`COMMANDS` is the one list of command families; each module adds its sub-commands.
+Every command turns user mistakes (``ArtganError``) into one ``artgan: error: …`` line
+and exit status 2; Ctrl-C exits with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from artgan.cli import evaluate, experiments, generate, steer, studio, train
+from artgan.errors import ArtganError
+
+# Every command family, in the order `artgan --help` lists them; each module's
+# add_parsers(sub) adds its sub-commands (train; generate, export; traverse, interpolate,
+# project; studio; evaluate; compare, ablate).
+COMMANDS = (train, generate, steer, studio, evaluate, experiments)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="artgan", description="AI art creation with GANs (CPU first, offline)."
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parsers(sub)
+    return p
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    # Users see "artgan: warning: …", not a source file and line number.
+    return f"artgan: warning: {message}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.formatwarning = _format_warning
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ArtganError as exc:
+        print(f"artgan: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("artgan: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

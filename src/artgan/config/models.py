@@ -1,0 +1,105 @@
+"""One config section per model, told apart by ``model.name``.
+
+Each model's section holds only the options that apply to it, so ``--model dcgan
+--no-ams`` is an error instead of a silently ignored flag. Every section shares the latent
+layout and the network widths (:class:`ModelSection`); MIGAN's also holds its ablation
+switches (paper Table 1) and the weights of its generator objective (eq. 7, 17-20),
+which only a model with an encoder can use.
+
+The networks, builders and objectives live in :mod:`artgan.models`; its registry has one
+entry per section here (a test checks that they agree).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from artgan.config.sections import Float, NonNegativeFloat, NonNegativeInt, PositiveInt, Section
+from artgan.errors import ArtganError
+
+AUTO_CATEGORIES_WITHOUT_CLASSES = 10
+
+
+class ModelSection(Section):
+    """What every model has: the latent layout (MIGAN eq. 5) and the network widths."""
+
+    name: str
+    z_dim: PositiveInt = 100
+    # categorical code values: a number (0 = none) or "auto": one per class folder (10
+    # without class folders). A run records the number "auto" became.
+    n_categories: NonNegativeInt | Literal["auto"] = 0
+    n_continuous: NonNegativeInt = 0  # continuous latent codes ~ U(-1, 1)
+    g_channels: PositiveInt = 64  # width of the last generator stage
+    d_channels: PositiveInt = 64  # width of the first discriminator stage
+    max_channels: PositiveInt = 512
+
+    def for_classes(self, n_classes: int) -> ModelSection:
+        """This section with ``"auto"`` codes resolved for a data set of ``n_classes``
+        class folders (a new object; sections are frozen)."""
+        if self.n_categories != "auto":
+            return self
+        n = n_classes if n_classes >= 2 else AUTO_CATEGORIES_WITHOUT_CLASSES
+        return self.model_copy(update={"n_categories": n})
+
+
+class DCGANConfig(ModelSection):
+    """DCGAN baseline ("CNN-GAN")."""
+
+    name: Literal["dcgan"] = "dcgan"
+
+
+class SAGANConfig(ModelSection):
+    """SAGAN baseline (the paper's SPA-GAN stand-in)."""
+
+    name: Literal["sagan"] = "sagan"
+
+
+class MIGANConfig(ModelSection):
+    """MIGAN (paper §3-4): architecture, ablation switches and generator objective."""
+
+    name: Literal["migan"] = "migan"
+    # Ablations (paper Table 1): a False switch removes the module entirely.
+    use_ams: bool = True
+    use_sft: bool = True
+    use_sa: bool = True
+    use_eca: bool = True
+    cond_channels: PositiveInt = 32  # SFT condition-map channels
+    # Start the codes with as much say in G's first layer as z' (docs/migan.md).
+    balance_codes: bool = True
+    d_scales: PositiveInt = 2  # multi-scale critic: image + 2x downsampled copy
+    # Generator objective L_G = L_adv + λ_I·L_I + λ·L_MS + η·L_per (eq. 17).
+    lambda_info: NonNegativeFloat = 1.0  # λ_I: InfoGAN bound on the latent cycle (eq. 7)
+    info_z_weight: NonNegativeFloat = 0.1  # share of the z' reconstruction inside L_I
+    lambda_ms: NonNegativeFloat = 1.0  # λ: MS-SSIM + L1 on the image cycle (eq. 18)
+    ms_alpha: Float = 0.84  # α in L_MS = α(1 - MS-SSIM) + (1 - α)·L1
+    eta_per: NonNegativeFloat = 0.1  # η: VGG19 perceptual loss on the image cycle (eq. 20)
+    perceptual_layers: str = "relu1_2,relu2_2,relu3_4"
+    cycle_batch: PositiveInt = 8  # real images per step through x → E → G → x̂ (CPU budget)
+    labels_as_code: bool = False  # supervise E's categorical head with class folders
+
+    def for_classes(self, n_classes: int) -> MIGANConfig:
+        resolved = super().for_classes(n_classes)
+        if self.labels_as_code:
+            if n_classes < 2:
+                raise ArtganError("--labels-as-code needs class subfolders in the data folder")
+            if resolved.n_categories != n_classes:
+                raise ArtganError(
+                    f"--labels-as-code ties the categorical code to the {n_classes} class "
+                    f"folders, but model.n_categories is {resolved.n_categories}"
+                )
+        return resolved  # type: ignore[return-value]
+
+    def perceptual_layer_names(self) -> tuple[str, ...]:
+        """``perceptual_layers`` as a tuple of VGG19 layer names."""
+        return tuple(x.strip() for x in self.perceptual_layers.split(",") if x.strip())
+
+
+MODEL_SECTIONS: tuple[type[ModelSection], ...] = (DCGANConfig, SAGANConfig, MIGANConfig)
+ModelConfig = Annotated[DCGANConfig | SAGANConfig | MIGANConfig, Field(discriminator="name")]
+
+
+def section_names(sections: tuple[type[Section], ...]) -> dict[str, type[Section]]:
+    """``{name: section class}`` for a union's variants (the ``name`` field's default)."""
+    return {cls.model_fields["name"].default: cls for cls in sections}

@@ -1,0 +1,108 @@
+"""Loading a generator (and encoder) from a run folder, a checkpoint or an exported
+generator file, and writing that small export file.
+
+An export holds only what generation needs: the model's config section (with the config
+schema version it was written in, migrated on load), the resolution, class names and the
+sampling-ready EMA weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from artgan import __version__
+from artgan.config import SCHEMA_VERSION, from_dict, from_saved
+from artgan.config.migrate import migrate_model
+from artgan.errors import ArtganError
+from artgan.io.checkpoint import FORMAT as CKPT_FORMAT
+from artgan.io.checkpoint import atomic_torch_save, find_checkpoint, load_file
+from artgan.models import LatentSpec, get_model, latent_spec
+from artgan.models.ema import standing_stats
+
+EXPORT_FORMAT = "artgan-generator"
+# 2: the model section is stored in config schema ``schema_version`` (1 had none: schema 1)
+EXPORT_VERSION = 2
+
+
+@dataclass
+class LoadedGenerator:
+    G: nn.Module  # eval mode, ready to sample
+    latent: LatentSpec
+    model_cfg: dict[str, Any]
+    resolution: int
+    class_names: list[str]
+    source: str
+    E: nn.Module | None = None  # the encoder, for models that have one (projection)
+    step: int | None = None  # training step of the weights (checkpoints and exports)
+
+
+def _build(
+    model_cfg: dict[str, Any], resolution: int
+) -> tuple[nn.Module, nn.Module | None, LatentSpec]:
+    mc = from_dict({"model": model_cfg}).model
+    latent = latent_spec(mc)
+    spec = get_model(mc.name)
+    E = spec.encoder(mc, latent, resolution) if spec.encoder else None
+    return spec.generator(mc, latent, resolution), E, latent
+
+
+def load_generator(source: str | Path) -> LoadedGenerator:
+    """Run folder, training checkpoint or exported file → a generator on the CPU."""
+    p = Path(source)
+    if p.is_dir():
+        p, _ = find_checkpoint(p)
+    obj = load_file(p, kind="generator file")
+    if obj["format"] == CKPT_FORMAT:
+        if "config" not in obj:
+            raise ArtganError(f"'{p}' is an artgan checkpoint without a config; it is damaged")
+        cfg = from_saved(obj["config"]).to_dict()
+        res = cfg["data"]["resolution"]
+        G, E, latent = _build(cfg["model"], res)
+        G.load_state_dict(obj["models"]["G_ema"])
+        if E is not None:
+            E.load_state_dict(obj["models"]["E"])
+        # Standing BatchNorm statistics for the EMA weights (see models/ema.py).
+        G = standing_stats(G, latent)
+        model_cfg, classes = cfg["model"], obj.get("data", {}).get("class_names", [])
+        step = int(obj["step"])
+    elif obj["format"] == EXPORT_FORMAT:
+        if obj.get("version", 1) > EXPORT_VERSION:
+            raise ArtganError(f"'{p}' was exported by a newer artgan; upgrade artgan")
+        res, classes = obj["resolution"], obj.get("class_names", [])
+        model_cfg = migrate_model(obj["model"], obj.get("schema_version", 1), SCHEMA_VERSION)
+        step = obj.get("step")
+        G, E, latent = _build(model_cfg, res)
+        G.load_state_dict(obj["state_dict"])
+        if E is not None:
+            E.load_state_dict(obj["encoder"])
+    else:
+        raise ArtganError(f"'{p}' is neither an artgan checkpoint nor an exported generator")
+    G.eval().requires_grad_(False)
+    if E is not None:
+        E.eval().requires_grad_(False)
+    return LoadedGenerator(G, latent, dict(model_cfg), int(res), list(classes), str(p), E, step)
+
+
+def export_generator(source: str | Path, out: str | Path) -> Path:
+    """Write only what generation needs: model config, resolution, class names, the
+    sampling-ready EMA generator weights and, for models that have one, the encoder
+    (``artgan project``)."""
+    lg = load_generator(source)
+    payload = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "artgan_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "model": lg.model_cfg,
+        "resolution": lg.resolution,
+        "class_names": lg.class_names,
+        "step": lg.step,
+        "state_dict": lg.G.state_dict(),
+        "encoder": lg.E.state_dict() if lg.E is not None else {},
+    }
+    atomic_torch_save(payload, out)
+    return Path(out)

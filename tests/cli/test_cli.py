@@ -1,0 +1,150 @@
+"""The command line as a user runs it: outputs on disk and one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from artgan.cli import main
+from helpers import ROOT
+
+TINY = [
+    "--resolution", "16", "--steps", "4", "--batch-size", "8", "--no-progress",
+    "--sample-every", "2", "--ckpt-every", "2",
+    "--set", "model.g_channels=8", "--set", "model.d_channels=8", "--set", "model.z_dim=16",
+    "--set", "train.n_samples=4", "--set", "train.log_every=1",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["train", "--out", str(out), *TINY]) == 0
+    return out
+
+
+def _png(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_train_writes_a_complete_run_folder(run_dir):
+    for name in ("config.yaml", "split.json", "run.json", "metrics.jsonl", "losses.csv",
+                 "losses.png", "samples/latest.png", "samples/step_0000002.png",
+                 "checkpoints/latest.pt", "checkpoints/ckpt_0000004.pt"):  # fmt: skip
+        assert (run_dir / name).is_file(), name
+    grid = _png(run_dir / "samples" / "latest.png")
+    assert grid.shape == (2 + 2 * 18, 2 + 2 * 18, 3)  # 4 samples of 16 px in a 2x2 grid
+    assert grid[2:18, 2:18].std() > 0  # an image, not a blank
+    rows = (run_dir / "losses.csv").read_text().splitlines()
+    assert rows[0] == "step,loss_d,loss_g" and [r.split(",")[0] for r in rows[1:]] == list("1234")
+
+
+def test_resume_from_cli_continues(run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    assert main(["train", "--resume", str(copy), "--steps", "6", "--no-progress"]) == 0
+    assert (copy / "checkpoints" / "ckpt_0000006.pt").is_file()
+
+
+def test_generate_is_seeded_per_image(run_dir, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["generate", str(run_dir), "--n", "4", "--seed", "0", "--out", str(a)]) == 0
+    assert main(["generate", str(run_dir), "--n", "1", "--seed", "3", "--out", str(b)]) == 0
+    assert sorted(p.name for p in a.glob("seed*.png")) == [f"seed{i:06d}.png" for i in range(4)]
+    assert np.array_equal(_png(a / "seed000003.png"), _png(b / "seed000003.png"))
+    assert not np.array_equal(_png(a / "seed000000.png"), _png(a / "seed000001.png"))
+    assert Image.open(a / "seed000002.png").text["artgan:seed"] == "2"
+    assert (a / "grid_seed0_n4.png").is_file()
+
+
+def test_grid_only_and_truncation(run_dir, tmp_path):
+    out = tmp_path / "g"
+    assert main(["generate", str(run_dir), "--n", "4", "--grid-only", "--out", str(out)]) == 0
+    assert [p.name for p in out.iterdir()] == ["grid_seed0_n4.png"]
+    t = tmp_path / "t"
+    assert main(["generate", str(run_dir), "--n", "4", "--truncation", "0.5", "--out", str(t)]) == 0
+    assert not np.array_equal(_png(out / "grid_seed0_n4.png"), _png(t / "grid_seed0_n4.png"))
+
+
+def test_exported_generator_reproduces_the_run_bit_for_bit(run_dir, tmp_path):
+    exp = tmp_path / "g.pt"
+    assert main(["export", str(run_dir), "--out", str(exp)]) == 0
+    assert exp.stat().st_size < (run_dir / "checkpoints" / "latest.pt").stat().st_size / 2
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["generate", str(run_dir), "--n", "3", "--out", str(a)]) == 0
+    assert main(["generate", str(exp), "--n", "3", "--out", str(b)]) == 0
+    for i in range(3):
+        assert np.array_equal(_png(a / f"seed{i:06d}.png"), _png(b / f"seed{i:06d}.png"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--data", "/no/such/folder", *TINY], "does not exist"),
+        (["train", "--resolution", "48", "--steps", "1"], "power of two"),
+        (["train", "--resolution", "4096", "--steps", "1"], "power of two"),
+        (["train", "--set", "train.bogus=1"], "unknown config key 'train.bogus'"),
+        (["train", "--resume", "/no/such/run"], "no such run folder"),
+        (["generate", "/no/such/run"], "does not exist"),
+        (["generate", "pyproject.toml"], "truncated or corrupt"),
+        (["train", "--model", "dcgan", "--no-ams"], "'model.use_ams' does not apply to model"),
+        (["train", "--labels-as-code"], "'model.labels_as_code' does not apply to model 'dcgan'"),
+        (["train", "--set", "train.loss=hinge"], "'train.loss' is now 'loss.name'"),
+        (["train", "--dry-run", "--data", "/no/such/folder"], "does not exist"),
+    ],
+)
+def test_errors_are_one_line(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert err.startswith("artgan: error: ")
+
+
+def test_dry_run_prints_the_resolved_config_and_trains_nothing(tmp_path, capsys, tiny_data):
+    from helpers import write_class_folders
+
+    data = write_class_folders(tmp_path / "paintings", tiny_data, n=6)  # classes a and b
+    out = tmp_path / "never"
+    assert main(["train", "--model", "migan", "--data", str(data), "--out", str(out),
+                 "--dry-run", "--no-sa"]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    cfg = yaml.safe_load(text)  # the parameter counts are YAML comments
+    assert cfg["model"]["name"] == "migan" and cfg["model"]["use_sa"] is False
+    assert cfg["model"]["n_categories"] == 2  # "auto" resolved from the class folders
+    assert cfg["data"]["path"] == str(data.resolve()) and cfg["schema_version"] == 2
+    counts = dict(line[2:].split(": ") for line in text.splitlines() if line.startswith("# "))
+    assert set(counts) == {"G", "D", "E", "total"}
+    assert all(int(v.split()[0].replace(",", "")) > 0 for v in counts.values())
+    assert not out.exists()
+
+
+def test_empty_folder_and_no_images(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "--data", str(tmp_path / "empty"), *TINY]) == 2
+    assert "contains no image files" in capsys.readouterr().err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for i in range(3):
+        (bad / f"{i}.jpg").write_bytes(b"not a jpeg at all")
+    assert main(["train", "--data", str(bad), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert "none of the 3 image files could be decoded" in err
+
+
+@pytest.mark.slow
+def test_console_script_runs_without_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "artgan", "train", "--resolution", "12"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "power of two" in proc.stderr and "Traceback" not in proc.stderr
