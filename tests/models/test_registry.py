@@ -25,14 +25,14 @@ def test_one_config_section_per_registered_model():
 def test_duplicate_and_unknown_names():
     with pytest.raises(ValueError, match="model 'dcgan' registered twice"):
         MODELS.register(get_model("dcgan"))
-    with pytest.raises(ArtganError, match=r"unknown model 'nope' \(available: dcgan, migan"):
+    with pytest.raises(ArtganError, match=r"unknown model 'nope' \(available: dcgan, .*migan"):
         get_model("nope")
 
 
 def test_objectives_and_ablations_come_from_the_spec():
     assert get_model("migan").objective is MIGANObjective
     assert get_model("dcgan").objective is None and get_model("sagan").objective is None
-    assert sorted(all_ablations()) == ["ams", "eca", "sa", "sft"]
+    assert {"ams", "eca", "sa", "sft"} <= set(all_ablations())  # migan's (Table 1)
     assert ablate_variants("migan") == ["migan", "migan-no-ams", "migan-no-sft", "migan-no-sa",
                                         "migan-no-eca"]  # fmt: skip
     assert parse_variant("migan-no-sa-no-eca") == ("migan", {"use_sa": False, "use_eca": False})
