@@ -13,7 +13,7 @@ import torch
 
 from artgan.data import ImageSet, make_landscapes
 from artgan.train import Trainer
-from helpers import THREADS, migan_config, write_class_folders
+from helpers import THREADS, StubFeatures, StubVGGFeatures, migan_config, write_class_folders
 
 torch.set_num_threads(THREADS)
 
@@ -40,3 +40,15 @@ def trained_run(tmp_path_factory, tiny_data) -> Path:
                         "train": {"steps": 2}})  # fmt: skip
     Trainer(cfg, root / "run").fit()
     return root / "run"
+
+
+@pytest.fixture
+def stub(monkeypatch):
+    """Inception and VGG19 features replaced by small functions of the pixels: Inception
+    on CPU runs at a few images per second, and these tests check the plumbing."""
+    import artgan.evaluation.monitor as monitor
+    import artgan.metrics.inputs as inputs
+
+    monkeypatch.setattr(inputs, "InceptionFeatures", StubFeatures)
+    monkeypatch.setattr(inputs, "VGG19PoolFeatures", StubVGGFeatures)
+    monkeypatch.setattr(monitor, "InceptionFeatures", StubFeatures)

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from artgan.config import Config, resolve
 from artgan.data import ImageSet
@@ -85,3 +87,20 @@ def write_class_folders(root: Path, data: ImageSet, n: int = 40) -> Path:
         d.mkdir(parents=True, exist_ok=True)
         Image.fromarray(img).save(d / f"{i:03d}.png")
     return root
+
+
+class StubFeatures(nn.Module):
+    """[B, 3, H, W] uint8 or [-1, 1] float → [B, 12] float64 (2×2 mean colours): a cheap,
+    deterministic stand-in for a feature network, for tests of the plumbing."""
+
+    extractor_id = "stub-features-v1"
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = images.float() / 255.0 if images.dtype == torch.uint8 else (images.float() + 1) / 2
+        return F.adaptive_avg_pool2d(x, 2).flatten(1).double()
+
+
+class StubVGGFeatures(StubFeatures):
+    """The same stand-in under another name, for the second feature space."""
+
+    extractor_id = "stub-vgg-features-v1"

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
@@ -40,22 +39,6 @@ from artgan.metrics.perceptual import (
     paired_distance,
 )
 from artgan.nn.vgg import DEFAULT_LAYERS, VGG19Features, perceptual_distance
-
-
-class StubFeatures(nn.Module):
-    """[B, 3, H, W] uint8 or [-1, 1] float → [B, 12] float64 (2×2 mean colours)."""
-
-    extractor_id = "stub-features-v1"
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        x = images.float() / 255.0 if images.dtype == torch.uint8 else (images.float() + 1) / 2
-        return F.adaptive_avg_pool2d(x, 2).flatten(1).double()
-
-
-@pytest.fixture
-def stub(monkeypatch):
-    monkeypatch.setattr(inputs_mod, "InceptionFeatures", StubFeatures)
-    monkeypatch.setattr(mon, "InceptionFeatures", StubFeatures)
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +70,9 @@ def _train(out: Path, *extra: str) -> Path:
 
 def test_parse_metrics_and_unknown_name():
     assert parse_metrics("FID, kid,ms-ssim,fid") == ["fid", "kid", "msssim"]
-    with pytest.raises(ArtganError, match="unknown metric 'psnr'.*fid,kid,is,ssim"):
+    with pytest.raises(
+        ArtganError, match="unknown metric 'psnr'.*fid,kid,prdc,fd_vgg19,memorisation,is,ssim"
+    ):
         parse_metrics("fid,psnr")
 
 

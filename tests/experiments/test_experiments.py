@@ -93,6 +93,8 @@ TINY = ["model.z_dim=16", "model.g_channels=8", "model.d_channels=8", "model.max
 def _plan(data, **kw) -> ExperimentPlan:
     args = {"data": str(data), "variants": ["dcgan", "migan"], "budget": "4", "resolution": 16,
             "precision": "fp32", "threads": 1, "fid_every": 2, "fid_n": 8, "eval_n": 8,
+            # The compare plumbing; the floor and memorisation have tests of their own.
+            "metrics": "fid,kid,is,ssim,msssim,sd,lpips",
             "extra": [*TINY, "train.ckpt_every=2", "train.log_every=1"], **kw}  # fmt: skip
     return ExperimentPlan(**args)
 
@@ -155,11 +157,12 @@ def test_compare_resumes_after_an_interruption_and_reports(tmp_path, tiny_data, 
 
     assert Image.open(out / "samples.png").width > 2 * Image.open(
         out / "runs" / "migan-s0" / "samples" / "latest.png").width - 1  # fmt: skip
-    # The test split's Inception statistics were computed once up front and then served
-    # every FID monitor and final evaluation of both experiments from the cache: one
-    # file per precision used (fp32 for evaluation, the monitor's own where it differs).
-    expected = {"fp32", resolve_precision("auto", torch.device("cpu"))}
-    assert len(list((tmp_path / "cache" / "stats").glob("*.npz"))) == len(expected)
+    # Real images' features were computed once and then served every FID monitor and final
+    # evaluation of both experiments from the cache, whatever the number of runs: the test
+    # split's Inception statistics once per precision used (fp32 for evaluation, the
+    # monitor's own), and the floor's training paintings once.
+    expected = len({"fp32", resolve_precision("auto", torch.device("cpu"))}) + 1
+    assert len(list((tmp_path / "cache" / "stats").glob("*.npz"))) == expected
 
 
 def test_cli_ablate_lists_migan_and_its_four_ablations(tmp_path, monkeypatch):
@@ -267,3 +270,23 @@ def test_model_overrides_apply_only_to_models_that_have_them():
     assert d.train.batch_size == m.train.batch_size == 16
     with pytest.raises(ArtganError, match="--set model.use_ams=false: no model in dcgan, sagan"):
         ExperimentPlan(data=None, variants=["dcgan", "sagan"], extra=["model.use_ams=false"])
+
+
+def test_report_prints_the_floor_row_and_refuses_to_rank_unequal_counts(tmp_path):
+    from artgan.experiments.report import collect, render_markdown
+
+    plan = ExperimentPlan(data=None, variants=["dcgan", "migan"], budget="10m")
+    floor = {"n": 2000, "source": "train split", "fid": 41.5, "prdc_recall": 0.61}
+    for variant, fid, n in (("dcgan", 120.0, 2000), ("migan", 90.0, 500)):
+        run = tmp_path / "runs" / f"{variant}-s0"
+        run.mkdir(parents=True)
+        (run / "eval.json").write_text(json.dumps({"fid": fid, "n_fake": n, "floor": floor}))
+    data = collect(plan, tmp_path)
+    assert data["sample_counts"] == [500, 2000] and data["floor"] == floor
+    md = render_markdown(plan, data["summary"], "", {}, None, None, None, [], data["floor"],
+                         data["sample_counts"])  # fmt: skip
+    row = next(line for line in md.splitlines() if line.startswith("| real paintings"))
+    assert "(2000 from the training split)" in row and "41.500" in row and "0.610" in row
+    assert "Not ranked" in md and "FID, relative" not in md
+    equal = render_markdown(plan, data["summary"], "", {}, None, None, None, [], floor, [2000])
+    assert "Not ranked" not in equal and "FID, relative" in equal

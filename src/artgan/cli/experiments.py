@@ -11,6 +11,7 @@ from artgan.cli.common import PRECISIONS
 from artgan.errors import ArtganError
 from artgan.experiments import ExperimentPlan, ablate_variants, run_experiment
 from artgan.experiments.runner import run_one
+from artgan.metrics import metric_names
 
 
 def _run(a: argparse.Namespace, variants: list[str]) -> int:
@@ -18,6 +19,7 @@ def _run(a: argparse.Namespace, variants: list[str]) -> int:
         data=a.data, variants=variants, budget=a.budget, resolution=a.resolution,
         seeds=a.seeds, precision=a.precision, threads=a.threads, fid_every=a.fid_every,
         fid_n=a.fid_n, eval_n=a.eval_n, labels_as_code=a.labels_as_code, extra=a.set or [],
+        metrics=a.metrics,
     )  # fmt: skip
     command = "artgan " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     if a.jobs < 1:
@@ -59,7 +61,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         "0 = off",
     )
     p.add_argument("--fid-n", type=int, default=500, help="images per training-time FID")
-    p.add_argument("--eval-n", type=int, default=2000, help="images for the final metrics")
+    p.add_argument("--eval-n", type=int, default=2000,
+                   help="generated images per model for the final metrics (the same for "
+                   "every model; the floor row uses as many real training paintings)")  # fmt: skip
+    p.add_argument("--metrics", metavar="LIST",
+                   help=f"final metrics, comma-separated from {','.join(metric_names())} "
+                   "(default: all)")  # fmt: skip
     p.add_argument(
         "--labels-as-code",
         action="store_true",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from artgan.evaluation.folders import evaluate_folders
 from artgan.evaluation.monitor import FIDMonitor, plot_fid_curve
-from artgan.evaluation.report import append_eval_row, format_table, jsonable
+from artgan.evaluation.report import append_eval_row, format_table, is_number, jsonable
 from artgan.evaluation.run import evaluate_run, run_test_split
 from artgan.evaluation.suite import compute_metrics
 
@@ -16,6 +16,7 @@ __all__ = [
     "evaluate_folders",
     "evaluate_run",
     "format_table",
+    "is_number",
     "jsonable",
     "plot_fid_curve",
     "run_test_split",

@@ -12,6 +12,7 @@ from PIL import Image
 
 from artgan.data import load_folder, scan_folder
 from artgan.errors import ArtganError
+from artgan.evaluation.floor import floor_metrics
 from artgan.evaluation.suite import MIN_RESOLUTION, compute_metrics
 from artgan.metrics import (
     METRICS,
@@ -75,6 +76,9 @@ def evaluate_folders(
         device=device, progress=progress,
     )  # fmt: skip
     out = compute_metrics(metrics, inputs)
+    floor = floor_metrics(metrics, inputs, None, len(fs), "two folders have no training split")
+    if floor is not None:
+        out["floor"] = floor
     meta = {"real": str(real), "fake": str(fake), "n_real": len(rs), "n_fake": len(fs)}
     return {**out, **meta, "resolution": res, "precision": precision, "metrics": metrics,
             "seconds": time.time() - t0, "time": time.time()}  # fmt: skip

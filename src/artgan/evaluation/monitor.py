@@ -94,13 +94,13 @@ class FIDMonitor:
         return MetricInputs(
             real=self._real, real_key=self.real_key, batch_size=self.batch_size,
             precision=self.precision, device=self.device, progress=self.progress,
-            inception=self.model, reference=self._ref, fake_features=fake_features,
+            networks={"inception": self.model}, reference=self._ref, fake_features=fake_features,
             cache_dir=None if self.cache_dir is None else str(self.cache_dir),
         )  # fmt: skip
 
     @property
     def extractor_id(self) -> str:
-        return self._inputs().extractor_id
+        return self._inputs().extractor_id()
 
     def reference(self) -> ReferenceStats:
         """Real-image statistics: cached on disk, computed on first use only."""

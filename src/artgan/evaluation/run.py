@@ -20,6 +20,7 @@ from tqdm import tqdm
 from artgan.config import from_saved, read_yaml
 from artgan.data import ImageSet, load_dataset, load_folder
 from artgan.errors import ArtganError
+from artgan.evaluation.floor import floor_metrics, write_closest_pairs
 from artgan.evaluation.report import append_eval_row
 from artgan.evaluation.suite import MIN_RESOLUTION, compute_metrics
 from artgan.io.checkpoint import find_checkpoint
@@ -36,24 +37,30 @@ from artgan.runtime import Runtime, resolve_device
 from artgan.sampling import LoadedGenerator, generate, load_generator, project
 
 
-def run_test_split(run_dir: str | Path, progress: bool = True) -> ImageSet:
-    """The run's test images, rebuilt from its ``config.yaml`` data section and ``split.json``
-    (the built-in landscapes are regenerated at the run's resolution)."""
+def run_split(run_dir: str | Path, progress: bool = True) -> tuple[ImageSet, ImageSet]:
+    """The run's (training, test) images, rebuilt from its ``config.yaml`` data section and
+    ``split.json`` (the built-in landscapes are regenerated at the run's resolution)."""
     run_dir = Path(run_dir)
     for name in ("config.yaml", "split.json"):
         if not (run_dir / name).is_file():
             raise ArtganError(f"'{run_dir}' has no {name}; pass the real images with --data")
     d = from_saved(read_yaml(run_dir / "config.yaml")).data
-    files = json.loads((run_dir / "split.json").read_text())["test"]
+    split = json.loads((run_dir / "split.json").read_text())
     data = load_dataset(d.path, d.resolution, d.fit, d.cache_dir, progress=progress)
     index = {f: i for i, f in enumerate(data.files)}
-    missing = [f for f in files if f not in index]
+    missing = [f for f in split["train"] + split["test"] if f not in index]
     if missing:
         raise ArtganError(
-            f"{len(missing)} test-split files of '{run_dir}' are no longer in the data "
+            f"{len(missing)} files of the split of '{run_dir}' are no longer in the data "
             f"'{data.source}' (e.g. '{missing[0]}'); pass the real images with --data"
         )
-    return data.subset(np.array([index[f] for f in files], dtype=np.int64))
+    train, test = ([index[f] for f in split[part]] for part in ("train", "test"))
+    return data.subset(np.array(train, np.int64)), data.subset(np.array(test, np.int64))
+
+
+def run_test_split(run_dir: str | Path, progress: bool = True) -> ImageSet:
+    """The run's test images (:func:`run_split`)."""
+    return run_split(run_dir, progress)[1]
 
 
 def sample_uint8(
@@ -68,16 +75,20 @@ def sample_uint8(
     return out
 
 
-def _real_images(run_dir: Path, data: str | None, res: int, progress: bool) -> tuple[ImageSet, str]:
-    """The real side: ``data`` (a folder, fitted as the run was) or the run's test split."""
-    if data is not None:
-        cfg = run_dir / "config.yaml"
-        fit = from_saved(read_yaml(cfg)).data.fit if cfg.is_file() else "crop"
-        return load_folder(data, res, fit=fit, progress=progress), f"'{data}'"
-    real = run_test_split(run_dir, progress)
-    if real.resolution != res:
+def _real_images(
+    run_dir: Path, data: str | None, res: int, progress: bool
+) -> tuple[ImageSet, str, ImageSet | None]:
+    """(the real side, how to name it, the run's training images or None): ``data`` (a
+    folder, fitted as the run was) or the run's test split."""
+    has_split = (run_dir / "split.json").is_file() and (run_dir / "config.yaml").is_file()
+    train, test = run_split(run_dir, progress) if has_split or data is None else (None, None)
+    if train is not None and train.resolution != res:
         raise ArtganError(f"'{run_dir}' config.yaml resolution differs from its checkpoint")
-    return real, f"the test split of '{run_dir}'"
+    if data is None:
+        return test, f"the test split of '{run_dir}'", train
+    cfg = run_dir / "config.yaml"
+    fit = from_saved(read_yaml(cfg)).data.fit if cfg.is_file() else "crop"
+    return load_folder(data, res, fit=fit, progress=progress), f"'{data}'", train
 
 
 def _reconstruction_pairs(
@@ -96,6 +107,27 @@ def _reconstruction_pairs(
     return np.concatenate(recon), x
 
 
+def _extras(
+    metrics: list[str],
+    inputs: MetricInputs,
+    out: dict[str, Any],
+    train: ImageSet | None,
+    n: int,
+    run_dir: Path,
+) -> dict[str, Any]:
+    """The floor (training images measured like the samples) and the closest-pairs grid."""
+    extra: dict[str, Any] = {}
+    floor = floor_metrics(metrics, inputs, train, n, "the floor needs the run's test split")
+    if floor is not None:
+        extra["floor"] = floor
+    memo = out.get("memorisation")
+    if memo and memo.get("pairs") and inputs.train is not None:
+        path = write_closest_pairs(memo["pairs"], inputs.fake, inputs.train,
+                                   run_dir / "eval" / "closest_pairs.png")  # fmt: skip
+        extra["closest_pairs_png"] = str(path)
+    return extra
+
+
 def evaluate_run(
     run: str | Path,
     metrics: str | Sequence[str] | None = None,
@@ -111,7 +143,10 @@ def evaluate_run(
     """Evaluate a run's EMA generator: ``n`` images from seeds ``seed…seed+n-1`` against
     ``data`` (a folder) or, by default, the run's test split. Models with an encoder also
     get the image-cycle metrics on x̂ = G(E(x)) for the first ``min(n, len(real))`` real
-    images. With ``write``, the results go to ``RUN/metrics.jsonl`` with ``"kind": "eval"``.
+    images. Against the test split, ``results["floor"]`` holds the distribution metrics
+    of ``n`` training paintings (:mod:`artgan.evaluation.floor`); the memorisation check
+    writes ``RUN/eval/closest_pairs.png``. With ``write``, the results go to
+    ``RUN/metrics.jsonl`` with ``"kind": "eval"``.
     """
     t0 = time.time()
     metrics = parse_metrics(metrics if metrics is not None else metric_names())
@@ -122,7 +157,7 @@ def evaluate_run(
     res = lg.resolution
     if res < MIN_RESOLUTION:
         raise ArtganError(f"evaluation needs a resolution of at least {MIN_RESOLUTION}, got {res}")
-    real, real_name = _real_images(run_dir, data, res, progress)
+    real, real_name, train = _real_images(run_dir, data, res, progress)
     n_pairs = min(n, len(real)) if lg.E is not None else None
     check_counts(metrics, len(real), n, n_pairs, real_name, "the generated set")
     dev = resolve_device(device)
@@ -132,8 +167,11 @@ def evaluate_run(
     inputs = MetricInputs(
         real=real.images, fake=fake, pairs=pairs, real_key=imageset_key_parts(real, ""),
         batch_size=batch_size, precision=precision, device=dev, progress=progress,
+        train=None if train is None else train.images,
+        train_key=None if train is None else imageset_key_parts(train, ""),
     )  # fmt: skip
     out = compute_metrics(metrics, inputs)
+    out.update(_extras(metrics, inputs, out, train if data is None else None, n, run_dir))
     step = lg.step
     meta = {"run": str(run_dir), "checkpoint": str(ckpt), "real": real.source,
             "real_split": "test" if data is None else "folder", "n_real": len(real),

@@ -16,6 +16,7 @@ from typing import Any
 from artgan.config import MODEL_SECTIONS, Config, parse_override, preset_names, resolve
 from artgan.config.models import section_names
 from artgan.errors import ArtganError
+from artgan.metrics import parse_metrics
 from artgan.models import get_model
 
 UNLIMITED_STEPS = 10**9  # a wall-clock budget ends the run, not the step count
@@ -84,6 +85,7 @@ class ExperimentPlan:
     fid_n: int = 500
     eval_n: int = 2000
     labels_as_code: bool = False
+    metrics: str | None = None  # final metrics, comma-separated; None = every registered one
     # --set KEY=VALUE for every variant; a model.* key only for the models that have it
     extra: list[str] = field(default_factory=list)
 
@@ -100,6 +102,8 @@ class ExperimentPlan:
         for s in self.extra:
             if not any(_applies(s, m) for m in models):
                 raise ArtganError(f"--set {s}: no model in {', '.join(sorted(models))} has it")
+        if self.metrics is not None:
+            parse_metrics(self.metrics)
         if self.seeds < 1 or self.eval_n < 2 or self.fid_n < 2:
             raise ArtganError("seeds must be ≥ 1, eval_n and fid_n ≥ 2")
 

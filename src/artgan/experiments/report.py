@@ -4,18 +4,15 @@
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw
-
-from artgan.evaluation import jsonable
+from artgan.evaluation import is_number, jsonable
+from artgan.experiments.figures import plot_fid_curves, samples_side_by_side
 from artgan.experiments.plan import ExperimentPlan, parse_budget
 from artgan.io.atomic import atomic_write
 from artgan.io.jsonl import read_jsonl
-from artgan.io.plotting import pyplot, save_figure
 from artgan.metrics import columns
 
 # metric key, column title (with the better direction), better direction, format
@@ -51,7 +48,7 @@ def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
     for variant, by_seed in runs.items():
         s: dict[str, Any] = {"n_seeds": len(by_seed)}
         for key in [c[0] for c in COLUMNS] + ["train_steps", "train_seconds", "wall_seconds"]:
-            vals = [r[key] for r in by_seed.values() if _is_number(r.get(key))]
+            vals = [r[key] for r in by_seed.values() if is_number(r.get(key))]
             if vals:
                 s[key] = {
                     "mean": statistics.fmean(vals),
@@ -63,7 +60,11 @@ def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
                            if isinstance(r.get(key), dict)]  # fmt: skip
                 s[key] = {"unavailable": reasons[0] if reasons else "not computed"}
         summary[variant] = s
-    return {"runs": runs, "summary": summary, "wall_clock": experiment_span(runs)}
+    counts = sorted({r.get("n_fake") for by in runs.values() for r in by.values()} - {None})
+    floors = [f for by in runs.values() for r in by.values()
+              if isinstance(f := r.get("floor"), dict) and f.get("available", True)]  # fmt: skip
+    return {"runs": runs, "summary": summary, "wall_clock": experiment_span(runs),
+            "sample_counts": counts, "floor": floors[0] if floors else None}  # fmt: skip
 
 
 def experiment_span(runs: dict[str, dict[int, dict[str, Any]]]) -> dict[str, float]:
@@ -83,16 +84,12 @@ def wall_clock(run_dir: Path, result: dict[str, Any]) -> dict[str, float]:
     ``wall_seconds`` spans FID monitoring, samples, checkpoints and the evaluation (and an
     interrupted run's pause); ``{}`` where the log has no timed row."""
     rows = read_jsonl(run_dir / "metrics.jsonl")
-    first = next((r for r in rows if "loss_d" in r and _is_number(r.get("time"))), None)
+    first = next((r for r in rows if "loss_d" in r and is_number(r.get("time"))), None)
     end = result.get("time")
-    if first is None or not _is_number(end):
+    if first is None or not is_number(end):
         return {}
     start = first["time"] - (first.get("train_seconds") or 0.0)
     return {"started_at": start, "wall_seconds": end - start}
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and math.isfinite(v)
 
 
 def _cell(entry: dict[str, Any], fmt: str, scale: float = 1.0) -> str:
@@ -121,51 +118,6 @@ def fid_gains(summary: dict[str, dict[str, Any]], variants: list[str]) -> list[s
     return lines
 
 
-def plot_fid_curves(runs: dict[str, dict[int, dict[str, Any]]], path: Path) -> Path | None:
-    """FID against step and against training minutes, one line per run (Figure 6)."""
-    curves = [(f"{v} s{s}", r["fid_curve"]) for v, by in runs.items() for s, r in by.items()
-              if r.get("fid_curve")]  # fmt: skip
-    if not curves:
-        return None
-    fig, axes = pyplot().subplots(1, 2, figsize=(11, 3.8), dpi=110)
-    for i, (label, pts) in enumerate(curves):
-        color = f"C{i % 10}"
-        axes[0].plot([p["step"] for p in pts], [p["fid"] for p in pts], ".-", c=color, label=label)
-        timed = [p for p in pts if _is_number(p.get("train_seconds"))]
-        axes[1].plot([p["train_seconds"] / 60 for p in timed], [p["fid"] for p in timed], ".-",
-                     c=color, label=label)  # fmt: skip
-    for ax, xlabel in zip(axes, ("generator step", "training minutes"), strict=True):
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("FID (lower is better)")
-        ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    return save_figure(fig, path)
-
-
-def samples_side_by_side(plan: ExperimentPlan, out: Path, path: Path) -> Path | None:
-    """The first seed's final sample grid of each variant, left to right, labelled."""
-    tiles = []
-    for variant in plan.variants:
-        grid = out / "runs" / f"{variant}-s0" / "samples" / "latest.png"
-        if (out / "runs" / f"{variant}-s0" / "eval.json").is_file() and grid.is_file():
-            tiles.append((variant, Image.open(grid).convert("RGB")))
-    if not tiles:
-        return None
-    h = max(im.height for _, im in tiles)
-    pad, top = 8, 18
-    canvas = Image.new("RGB", (sum(im.width + pad for _, im in tiles) - pad, h + top), "white")
-    x = 0
-    draw = ImageDraw.Draw(canvas)
-    for name, im in tiles:
-        canvas.paste(im, (x, top))
-        draw.text((x + 2, 3), name, fill="black")
-        x += im.width + pad
-    with atomic_write(path, fsync=False) as f:
-        canvas.save(f, format="PNG")
-    return path
-
-
 def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[str, Any]) -> Path:
     data = collect(plan, out)
     runs, summary = data["runs"], data["summary"]
@@ -176,7 +128,8 @@ def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[st
         f.write(json.dumps(jsonable(results), indent=2).encode())
     with atomic_write(out / "report.md") as f:
         f.write(render_markdown(plan, summary, command, machine, fid_png, samples_png,
-                                data["wall_clock"], perceptual_names(runs)).encode())  # fmt: skip
+                                data["wall_clock"], perceptual_names(runs), data["floor"],
+                                data["sample_counts"]).encode())  # fmt: skip
     return out / "report.md"
 
 
@@ -194,6 +147,8 @@ def render_markdown(
     samples_png: Path | None,
     span: dict[str, float] | None = None,
     perceptual: list[str] | None = None,
+    floor: dict[str, Any] | None = None,
+    counts: list[int] | None = None,
 ) -> str:
     perceptual = perceptual or []
     lines = _header(plan, summary, command, machine, span)
@@ -203,8 +158,19 @@ def render_markdown(
         "|---|---|---|---|---|" + "---|" * len(COLUMNS),
         *(_row(variant, summary.get(variant)) for variant in plan.variants),
     ]
-    gains = fid_gains(summary, plan.variants)
-    if gains:
+    if floor:
+        cells = [format(floor[k], fmt) if is_number(floor.get(k)) else "" for k, _, _, fmt in
+                 COLUMNS]  # fmt: skip
+        lines.append(f"| real paintings ({floor['n']} from the training split) | | | | | "
+                     + " | ".join(cells) + " |")  # fmt: skip
+        lines += ["", "The last row is the floor: real training paintings, measured against "
+                  "the test split exactly as the generated images are (same count, same "
+                  "features). No model can be expected to score below it."]  # fmt: skip
+    if counts and len(counts) > 1:
+        lines += ["", f"Not ranked: the runs were evaluated on different numbers of generated "
+                  f"images ({', '.join(map(str, counts))}), and FID/KID at different counts are "
+                  f"not comparable. Re-evaluate them at one count."]  # fmt: skip
+    elif gains := fid_gains(summary, plan.variants):
         lines += ["", "FID, relative:", *gains]
     which = " / ".join(perceptual) or "the perceptual distance"
     lines += ["", "SSIM, MS-SSIM, recon distance and SD compare test paintings x with their "

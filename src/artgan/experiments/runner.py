@@ -89,7 +89,12 @@ def _train(
 
 def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, Any]:
     results = evaluate_run(
-        run_dir, n=plan.eval_n, progress=progress, precision="fp32", device="auto"
+        run_dir,
+        plan.metrics,
+        n=plan.eval_n,
+        progress=progress,
+        precision="fp32",
+        device="auto",
     )
     rows = read_jsonl(run_dir / "metrics.jsonl")
     losses = [r for r in rows if "loss_d" in r]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from artgan.metrics.fid import feature_stats, frechet_distance, kid_from_features
+from artgan.metrics.fid import frechet_distance, kid_from_features
 from artgan.metrics.inception import extract_features
 from artgan.metrics.inception_score import (
     InceptionLogits,
@@ -24,25 +24,51 @@ from artgan.metrics.inception_score import (
     inception_score_unavailable_reason,
 )
 from artgan.metrics.inputs import MetricInputs, not_available
+from artgan.metrics.memorisation import memorisation
 from artgan.metrics.perceptual import mean_pairwise_distance, paired_distance, vector_bytes
+from artgan.metrics.prdc import prdc
 from artgan.metrics.registry import METRICS, Column, MetricSpec
 from artgan.metrics.sharpness import sharpness_difference
 from artgan.metrics.ssim import max_ms_ssim_scales, ms_ssim, ms_ssim_weights, ssim
 
 IS_SPLITS = 10
+PRDC_K = 5
 DIVERSITY_MAX = 200
 DIVERSITY_BYTES = 1 << 30
 
 
 def _fid(m: MetricInputs) -> dict[str, Any]:
-    ref = m.real_stats()
-    fid = frechet_distance(ref.mu, ref.sigma, *feature_stats(m.fake_inception()))
-    return {"extractor": m.extractor_id, "fid": fid}
+    real, fake = m.stats("real"), m.stats("fake")
+    return {
+        "extractor": m.extractor_id(),
+        "fid": frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma),
+    }
 
 
 def _kid(m: MetricInputs) -> dict[str, Any]:
-    kid, kid_std = kid_from_features(m.real_stats().features, m.fake_inception())
-    return {"extractor": m.extractor_id, "kid": kid, "kid_std": kid_std}
+    kid, kid_std = kid_from_features(m.stats("real").features, m.stats("fake").features)
+    return {"extractor": m.extractor_id(), "kid": kid, "kid_std": kid_std}
+
+
+def _prdc(m: MetricInputs) -> dict[str, Any]:
+    # Keys prefixed: "precision" alone already names the Inception precision of a result.
+    out = prdc(m.stats("real").features, m.stats("fake").features, PRDC_K)
+    return {**{f"prdc_{k}": v for k, v in out.items()}, "prdc_k": PRDC_K}
+
+
+def _fd_vgg19(m: MetricInputs) -> dict[str, Any]:
+    real, fake = m.stats("real", "vgg19"), m.stats("fake", "vgg19")
+    fd = frechet_distance(real.mu, real.sigma, fake.mu, fake.sigma)
+    return {"vgg19_extractor": m.extractor_id("vgg19"), "fd_vgg19": fd}
+
+
+def _memorisation(m: MetricInputs) -> dict[str, Any]:
+    if m.train is None:
+        reason = "needs the training images: evaluate a run, not two folders"
+        return {"copy_fraction": not_available(reason)}
+    out = memorisation(m.stats("fake").features, m.stats("real").features,
+                       m.stats("train").features)  # fmt: skip
+    return {"copy_fraction": out.pop("copy_fraction"), "memorisation": out}
 
 
 def _is(m: MetricInputs) -> dict[str, Any]:
@@ -106,6 +132,20 @@ for spec in (
                (Column("fid", "FID", "lower", ".3f"),), _fid, what="FID", min_real=2, min_fake=2),
     MetricSpec("kid", "kernel Inception distance (unbiased MMD², cubic kernel)",
                (Column("kid", "KID", "lower", ".5f"),), _kid, what="KID", min_real=2, min_fake=2),
+    MetricSpec("prdc", f"precision, recall, density, coverage (k = {PRDC_K}, Inception)",
+               (Column("prdc_precision", "precision", "higher", ".3f"),
+                Column("prdc_recall", "recall", "higher", ".3f"),
+                Column("prdc_density", "density", "higher", ".3f"),
+                Column("prdc_coverage", "coverage", "higher", ".3f")),
+               _prdc, what=f"precision/recall (k = {PRDC_K})", min_real=PRDC_K + 1,
+               min_fake=PRDC_K + 1),
+    MetricSpec("fd_vgg19", "Fréchet distance in VGG19 space (relu4_4 + relu5_4, 128 px)",
+               (Column("fd_vgg19", "FD-VGG19", "lower", ".3f"),), _fd_vgg19,
+               what="FD-VGG19", aliases=("fd-vgg19", "fdvgg"), min_real=2, min_fake=2),
+    MetricSpec("memorisation", "nearest training image of each sample vs held-out images",
+               (Column("copy_fraction", "copy fraction", "lower", ".3f"),), _memorisation,
+               what="the memorisation check", aliases=("memorization", "memo"),
+               min_real=2, min_fake=1),
     MetricSpec("is", "Inception Score of the generated images",
                (Column("is", "IS", "higher", ".3f"),), _is, what=f"IS ({IS_SPLITS} splits)",
                min_fake=IS_SPLITS, unavailable=inception_score_unavailable_reason),
