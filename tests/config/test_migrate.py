@@ -41,9 +41,10 @@ def test_v1_migan_config_migrates_field_by_field():
 def test_v1_dcgan_drops_options_it_never_used():
     cfg = from_saved(_v1("dcgan"))
     assert cfg.model.name == "dcgan" and cfg.loss.name == "bce"
+    assert cfg.model.d_backbone == "own" and cfg.d_augment.name == "none"  # added since
     assert set(type(cfg.model).model_fields) == {
         "name", "z_dim", "n_categories", "n_continuous", "g_channels", "d_channels",
-        "max_channels",
+        "max_channels", "d_backbone", "d_backbone_resolution",
     }  # fmt: skip
 
 

@@ -60,4 +60,4 @@ def test_vgg19_features_shape_determinism_and_self_distance():
     torch.testing.assert_close(a, as_float)  # uint8 and [-1, 1] inputs agree
     mu, sigma = feature_stats(a.numpy())
     assert frechet_distance(mu, sigma, mu, sigma) == pytest.approx(0.0, abs=1e-6)
-    assert net.extractor_id.startswith("vgg19-relu4_4+relu5_4-gap:") and "128px" in net.extractor_id
+    assert net.extractor_id.startswith("vgg19-relu4_4+relu5_4-gap:") and "64px" in net.extractor_id

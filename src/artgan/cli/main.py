@@ -11,13 +11,13 @@ import argparse
 import sys
 import warnings
 
-from artgan.cli import evaluate, experiments, generate, steer, studio, train
+from artgan.cli import augment, evaluate, experiments, generate, steer, studio, train
 from artgan.errors import ArtganError
 
 # Every command family, in the order `artgan --help` lists them; each module's
-# add_parsers(sub) adds its sub-commands (train; generate, export; traverse, interpolate,
-# project; studio; evaluate; compare, ablate).
-COMMANDS = (train, generate, steer, studio, evaluate, experiments)
+# add_parsers(sub) adds its sub-commands (train; augment-preview; generate, export;
+# traverse, interpolate, project; studio; evaluate; compare, ablate).
+COMMANDS = (train, augment, generate, steer, studio, evaluate, experiments)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ FLAGS = {
     "steps": "train.steps", "batch_size": "train.batch_size", "precision": "train.precision",
     "device": "train.device", "threads": "train.threads", "seed": "train.seed",
     "sample_every": "train.sample_every", "ckpt_every": "train.ckpt_every",
+    "augment": "d_augment.name", "d_backbone": "model.d_backbone",
 }  # fmt: skip
 
 
@@ -91,6 +92,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--device", choices=DEVICES)
     t.add_argument("--threads", type=int, help="CPU threads (default: cores, at most 8)")
     t.add_argument("--seed", type=int)
+    t.add_argument("--d-backbone", choices=["own", "efficientnet-lite0"],
+                   help="the model's own discriminator, or a projected one on frozen "
+                   "ImageNet EfficientNet-Lite0 features (any model)")  # fmt: skip
+    t.add_argument("--augment", choices=["none", "diffaug", "ada"],
+                   help="what the discriminator's real and fake images go through: diffaug "
+                   "(color,translation,cutout) or ada (adaptive probability); "
+                   "d_augment.* keys tune them")  # fmt: skip
     t.add_argument("--sample-every", type=int)
     t.add_argument("--ckpt-every", type=int)
     t.add_argument("--out", help="run folder (default runs/MODEL-TIME)")

@@ -24,19 +24,25 @@ from artgan.config.load import (
 from artgan.config.models import (
     MODEL_SECTIONS,
     DCGANConfig,
+    FastGANConfig,
     MIGANConfig,
     ModelConfig,
     ModelSection,
     SAGANConfig,
 )
-from artgan.config.schema import SCHEMA_VERSION, Config
+from artgan.config.schema import SCHEMA_VERSION, VARIANTS, Config
 from artgan.config.sections import (
+    D_AUGMENT_SECTIONS,
     LOSS_SECTIONS,
+    ADAConfig,
     AugmentConfig,
     BCELoss,
     DataConfig,
+    DAugmentConfig,
+    DiffAugmentConfig,
     HingeLoss,
     LossConfig,
+    NoDAugment,
     OptimConfig,
     Section,
     TrainConfig,
@@ -45,19 +51,26 @@ from artgan.config.sections import (
 )
 
 __all__ = [
+    "D_AUGMENT_SECTIONS",
     "LOSS_SECTIONS",
     "MODEL_SECTIONS",
     "SCHEMA_VERSION",
+    "VARIANTS",
+    "ADAConfig",
     "AugmentConfig",
     "BCELoss",
     "Config",
+    "DAugmentConfig",
     "DCGANConfig",
     "DataConfig",
+    "DiffAugmentConfig",
+    "FastGANConfig",
     "HingeLoss",
     "LossConfig",
     "MIGANConfig",
     "ModelConfig",
     "ModelSection",
+    "NoDAugment",
     "OptimConfig",
     "SAGANConfig",
     "Section",

@@ -20,15 +20,11 @@ import yaml
 from pydantic import ValidationError
 
 from artgan.config.migrate import migrate
-from artgan.config.models import MODEL_SECTIONS, section_names
-from artgan.config.schema import SCHEMA_VERSION, Config
-from artgan.config.sections import LOSS_SECTIONS
+from artgan.config.schema import SCHEMA_VERSION, VARIANTS, Config
 from artgan.config.validation import explain
 from artgan.errors import ArtganError
 
 Layer = dict[str, Any]
-# Sections whose fields depend on their `name` (discriminated unions).
-VARIANTS = {"model": section_names(MODEL_SECTIONS), "loss": section_names(LOSS_SECTIONS)}
 
 
 def parse_override(text: str) -> Layer:
@@ -114,10 +110,21 @@ def merge_layers(layers: Iterable[Layer], base: Layer | None = None) -> Layer:
     return out
 
 
+def _with_names(data: Layer) -> Layer:
+    """A variant section given without ``name`` is the default variant's."""
+    missing = [k for k in VARIANTS if isinstance(data.get(k), dict) and "name" not in data[k]]
+    if not missing:
+        return data
+    defaults = Config().to_dict()
+    return {**data, **{k: {"name": defaults[k]["name"], **data[k]} for k in missing}}
+
+
 def from_dict(data: Layer) -> Config:
     """A current-schema dict → validated config (unknown keys, bad types are errors)."""
+    if not isinstance(data, dict):
+        raise ArtganError("a config must be a mapping of sections")
     try:
-        return Config.model_validate(data)
+        return Config.model_validate(_with_names(data))
     except ValidationError as exc:
         raise ArtganError(explain(exc, data)) from None
 

@@ -34,6 +34,10 @@ class ModelSection(Section):
     g_channels: PositiveInt = 64  # width of the last generator stage
     d_channels: PositiveInt = 64  # width of the first discriminator stage
     max_channels: PositiveInt = 512
+    # The discriminator: the model's own, or a projected one on frozen ImageNet features
+    # (artgan.models.projected) reading the images resized to d_backbone_resolution.
+    d_backbone: Literal["own", "efficientnet-lite0"] = "own"
+    d_backbone_resolution: Annotated[int, Field(ge=32, le=512)] = 128
 
     def for_classes(self, n_classes: int) -> ModelSection:
         """This section with ``"auto"`` codes resolved for a data set of ``n_classes``
@@ -96,8 +100,20 @@ class MIGANConfig(ModelSection):
         return tuple(x.strip() for x in self.perceptual_layers.split(",") if x.strip())
 
 
-MODEL_SECTIONS: tuple[type[ModelSection], ...] = (DCGANConfig, SAGANConfig, MIGANConfig)
-ModelConfig = Annotated[DCGANConfig | SAGANConfig | MIGANConfig, Field(discriminator="name")]
+class FastGANConfig(ModelSection):
+    """FastGAN: skip-layer excitation G, self-supervised auto-encoding D."""
+
+    name: Literal["fastgan"] = "fastgan"
+    rec_weight: NonNegativeFloat = 1.0  # the discriminator's reconstruction term
+    rec_batch: PositiveInt = 16  # real images per critic step it redraws
+
+
+MODEL_SECTIONS: tuple[type[ModelSection], ...] = (
+    DCGANConfig, SAGANConfig, MIGANConfig, FastGANConfig,
+)  # fmt: skip
+ModelConfig = Annotated[
+    DCGANConfig | SAGANConfig | MIGANConfig | FastGANConfig, Field(discriminator="name")
+]
 
 
 def section_names(sections: tuple[type[Section], ...]) -> dict[str, type[Section]]:

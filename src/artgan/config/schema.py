@@ -1,8 +1,10 @@
-"""The run config: five sections and a schema version.
+"""The run config: six sections and a schema version.
 
-``data`` (images, split, augmentation), ``model`` (one section per model, chosen by
-``model.name``), ``optim`` (Adam), ``loss`` (the adversarial loss, chosen by ``loss.name``)
-and ``train`` (length, precision, intervals). The resolved config is saved as
+``data`` (images, split, real-image augmentation), ``model`` (one section per model,
+chosen by ``model.name``), ``optim`` (Adam), ``loss`` (the adversarial loss, chosen by
+``loss.name``), ``d_augment`` (what the discriminator's inputs go through: none,
+diffaug or ada, chosen by ``d_augment.name``) and ``train`` (length, precision,
+intervals). The resolved config is saved as
 ``RUN/config.yaml`` and inside every checkpoint as a plain dict, with ``schema_version``;
 older versions are migrated on load (:mod:`artgan.config.migrate`).
 """
@@ -14,17 +16,27 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field
 
-from artgan.config.models import DCGANConfig, ModelConfig
+from artgan.config.models import MODEL_SECTIONS, DCGANConfig, ModelConfig, section_names
 from artgan.config.sections import (
+    D_AUGMENT_SECTIONS,
+    LOSS_SECTIONS,
     BCELoss,
     DataConfig,
+    DAugmentConfig,
     LossConfig,
+    NoDAugment,
     OptimConfig,
     Section,
     TrainConfig,
 )
 
 SCHEMA_VERSION = 2
+# Sections whose fields depend on their `name` (discriminated unions): name → class.
+VARIANTS: dict[str, dict[str, type[Section]]] = {
+    "model": section_names(MODEL_SECTIONS),
+    "loss": section_names(LOSS_SECTIONS),
+    "d_augment": section_names(D_AUGMENT_SECTIONS),
+}
 
 
 class Config(Section):
@@ -33,6 +45,7 @@ class Config(Section):
     model: ModelConfig = Field(default_factory=DCGANConfig)
     optim: OptimConfig = Field(default_factory=OptimConfig)
     loss: LossConfig = Field(default_factory=BCELoss)
+    d_augment: DAugmentConfig = Field(default_factory=NoDAugment)
     train: TrainConfig = Field(default_factory=TrainConfig)
 
     def to_dict(self) -> dict[str, Any]:

@@ -118,6 +118,34 @@ LOSS_SECTIONS: tuple[type[Section], ...] = (BCELoss, HingeLoss, WGANGPLoss)
 LossConfig = Annotated[BCELoss | HingeLoss | WGANGPLoss, Field(discriminator="name")]
 
 
+class NoDAugment(Section):
+    """The discriminator sees the images as they are."""
+
+    name: Literal["none"] = "none"
+
+
+class DiffAugmentConfig(Section):
+    """DiffAugment: every operation of ``policy`` on every real and fake image."""
+
+    name: Literal["diffaug"] = "diffaug"
+    policy: str = "color,translation,cutout"
+
+
+class ADAConfig(Section):
+    """ADA: each operation applied with an adaptive probability p (see augment/pipeline)."""
+
+    name: Literal["ada"] = "ada"
+    policy: str = "flip,translation,color,cutout"
+    target: Float = 0.6  # the overfitting signal r_t = E[sign D(real)] ADA holds p at
+    interval: PositiveInt = 4  # generator steps between adjustments of p
+    speed_kimg: Annotated[Float, Field(gt=0.0)] = 100.0  # thousand images for p: 0 → 1
+    p: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.0  # the starting probability
+
+
+D_AUGMENT_SECTIONS: tuple[type[Section], ...] = (NoDAugment, DiffAugmentConfig, ADAConfig)
+DAugmentConfig = Annotated[NoDAugment | DiffAugmentConfig | ADAConfig, Field(discriminator="name")]
+
+
 class TrainConfig(Section):
     steps: PositiveInt = 3000  # generator steps
     time_budget: NonNegativeFloat = 0.0  # stop after this many seconds of training steps (0 = off)

@@ -7,17 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from artgan.config.migrate import MOVED
-from artgan.config.models import MODEL_SECTIONS, section_names
+from artgan.config.schema import VARIANTS as _VARIANTS
 from artgan.config.schema import Config
-from artgan.config.sections import (
-    LOSS_SECTIONS,
-    AugmentConfig,
-    DataConfig,
-    OptimConfig,
-    TrainConfig,
-)
+from artgan.config.sections import AugmentConfig, DataConfig, OptimConfig, TrainConfig
 
-_VARIANTS = {"model": section_names(MODEL_SECTIONS), "loss": section_names(LOSS_SECTIONS)}
 _PLAIN: dict[str, type[BaseModel]] = {
     "": Config, "data": DataConfig, "data.augment": AugmentConfig, "optim": OptimConfig,
     "train": TrainConfig,
@@ -72,7 +65,7 @@ def _one(err: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return _unknown_key(key, variant)
     if kind == "union_tag_invalid":
-        what = "model" if key == "model" else "loss"
+        what = {"model": "model", "loss": "loss"}.get(key, "augmentation")
         names = ", ".join(sorted(_VARIANTS.get(key, {})))
         return f"unknown {what} '{err['ctx']['tag']}' (available: {names})"
     if kind == "union_tag_not_found":

@@ -15,19 +15,25 @@ from artgan.io.plotting import pyplot, save_figure
 
 
 def plot_fid_curves(runs: dict[str, dict[int, dict[str, Any]]], path: Path) -> Path | None:
-    """FID against step and against training minutes, one line per run (Figure 6)."""
-    curves = [(f"{v} s{s}", r["fid_curve"]) for v, by in runs.items() for s, r in by.items()
+    """FID against generator step, training minutes and real images shown (how much data
+    a model has learnt from), one line per run (the paper's Figure 6)."""
+    curves = [(f"{v} s{s}", r) for v, by in runs.items() for s, r in by.items()
               if r.get("fid_curve")]  # fmt: skip
     if not curves:
         return None
-    fig, axes = pyplot().subplots(1, 2, figsize=(11, 3.8), dpi=110)
-    for i, (label, pts) in enumerate(curves):
-        color = f"C{i % 10}"
-        axes[0].plot([p["step"] for p in pts], [p["fid"] for p in pts], ".-", c=color, label=label)
+    fig, axes = pyplot().subplots(1, 3, figsize=(15, 3.8), dpi=110)
+    for i, (label, run) in enumerate(curves):
+        pts, kw = run["fid_curve"], {"c": f"C{i % 10}", "label": label}
+        fids = [p["fid"] for p in pts]
+        axes[0].plot([p["step"] for p in pts], fids, ".-", **kw)
         timed = [p for p in pts if is_number(p.get("train_seconds"))]
         axes[1].plot([p["train_seconds"] / 60 for p in timed], [p["fid"] for p in timed], ".-",
-                     c=color, label=label)  # fmt: skip
-    for ax, xlabel in zip(axes, ("generator step", "training minutes"), strict=True):
+                     **kw)  # fmt: skip
+        if is_number(run.get("images_per_step")):
+            axes[2].plot([p["step"] * run["images_per_step"] / 1000 for p in pts], fids, ".-",
+                         **kw)  # fmt: skip
+    labels = ("generator step", "training minutes", "real images shown (thousands)")
+    for ax, xlabel in zip(axes, labels, strict=True):
         ax.set_xlabel(xlabel)
         ax.set_ylabel("FID (lower is better)")
         ax.grid(alpha=0.3)

@@ -1,8 +1,9 @@
-"""What an experiment trains: variants (a model plus ablation flags), seeds, a budget.
+"""What an experiment trains: variants (a model, ablations, training options), seeds, a budget.
 
 A variant name is a registered model, optionally followed by that model's ablation
-suffixes (its spec's ``ablations``): ``dcgan``, ``sagan``, ``migan``, ``migan-no-ams``,
-``migan-no-sft-no-eca``…
+suffixes (its spec's ``ablations``) and by ``+OPTION`` training options any model takes
+(:data:`OPTIONS`): ``dcgan``, ``migan-no-ams``, ``migan-no-sft-no-eca``, ``dcgan+diffaug``,
+``fastgan+proj``, ``sagan+ada+proj``…
 Every variant uses its model's own preset; the experiment only fixes what must be equal
 for a fair comparison: data, split, resolution, precision, threads, seeds and budget.
 """
@@ -39,6 +40,28 @@ def parse_budget(text: str) -> tuple[str, float]:
             raise ArtganError(f"a step budget must be a whole number, got '{text}'")
         return "steps", value
     return "seconds", value * {"s": 1, "m": 60, "min": 60, "h": 3600}[unit]
+
+
+# "+NAME" options of a variant: config layers any model can take.
+OPTIONS: dict[str, dict[str, Any]] = {
+    "diffaug": {"d_augment": {"name": "diffaug"}},
+    "ada": {"d_augment": {"name": "ada"}},
+    "noaug": {"d_augment": {"name": "none"}},
+    "proj": {"model": {"d_backbone": "efficientnet-lite0"}},
+}
+
+
+def variant_layers(name: str) -> tuple[str, list[dict[str, Any]]]:
+    """``"dcgan-no-x+diffaug"`` → (model, config layers: its ablations, then its options)."""
+    base, *options = name.strip().lower().split("+")
+    model, flags = parse_variant(base)
+    layers: list[dict[str, Any]] = [{"model": {"name": model, **flags}}]
+    for option in options:
+        if option not in OPTIONS:
+            raise ArtganError(f"variant '{name}': unknown option '+{option}' (use "
+                              f"{', '.join('+' + o for o in OPTIONS)})")  # fmt: skip
+        layers.append(OPTIONS[option])
+    return model, layers
 
 
 def parse_variant(name: str) -> tuple[str, dict[str, bool]]:
@@ -95,10 +118,10 @@ class ExperimentPlan:
         if len(set(self.variants)) != len(self.variants):
             raise ArtganError(f"a model is listed twice: {', '.join(self.variants)}")
         for v in self.variants:
-            parse_variant(v)
+            variant_layers(v)
         parse_budget(self.budget)
         self._fid_every()  # "500" steps, "10m" of training or "0"
-        models = {parse_variant(v)[0] for v in self.variants}
+        models = {variant_layers(v)[0] for v in self.variants}
         for s in self.extra:
             if not any(_applies(s, m) for m in models):
                 raise ArtganError(f"--set {s}: no model in {', '.join(sorted(models))} has it")
@@ -132,7 +155,7 @@ class ExperimentPlan:
 
     def config_for(self, variant: str, seed: int) -> Config:
         """The variant's own preset with the experiment's shared settings on top."""
-        model, flags = parse_variant(variant)
+        model, variant_config = variant_layers(variant)
         kind, amount = parse_budget(self.budget)
         train = {
             "seed": seed,
@@ -147,7 +170,7 @@ class ExperimentPlan:
         }
         layers: list[dict[str, Any]] = [
             {"data": {"path": self.data, "resolution": self.resolution}},
-            {"model": {"name": model, **flags}},
+            *variant_config,
             {"train": train},
         ]
         if self.labels_as_code and get_model(model).encoder is not None:

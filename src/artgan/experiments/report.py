@@ -47,7 +47,8 @@ def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
     summary: dict[str, dict[str, Any]] = {}
     for variant, by_seed in runs.items():
         s: dict[str, Any] = {"n_seeds": len(by_seed)}
-        for key in [c[0] for c in COLUMNS] + ["train_steps", "train_seconds", "wall_seconds"]:
+        extra = ["train_steps", "train_seconds", "wall_seconds", "images_shown"]
+        for key in [c[0] for c in COLUMNS] + extra:
             vals = [r[key] for r in by_seed.values() if is_number(r.get(key))]
             if vals:
                 s[key] = {
@@ -154,14 +155,16 @@ def render_markdown(
     lines = _header(plan, summary, command, machine, span)
     titles = [_title(key, title, perceptual) for key, title, _, _ in COLUMNS]
     lines += [
-        "| model | steps | train min | wall min | s/step | " + " | ".join(titles) + " |",
-        "|---|---|---|---|---|" + "---|" * len(COLUMNS),
+        "| model | steps | images shown | train min | wall min | s/step | "
+        + " | ".join(titles)
+        + " |",
+        "|---|---|---|---|---|---|" + "---|" * len(COLUMNS),
         *(_row(variant, summary.get(variant)) for variant in plan.variants),
     ]
     if floor:
         cells = [format(floor[k], fmt) if is_number(floor.get(k)) else "" for k, _, _, fmt in
                  COLUMNS]  # fmt: skip
-        lines.append(f"| real paintings ({floor['n']} from the training split) | | | | | "
+        lines.append(f"| real paintings ({floor['n']} from the training split) | | | | | | "
                      + " | ".join(cells) + " |")  # fmt: skip
         lines += ["", "The last row is the floor: real training paintings, measured against "
                   "the test split exactly as the generated images are (same count, same "
@@ -210,9 +213,10 @@ def _header(
 
 
 def _row(variant: str, s: dict[str, Any] | None) -> str:
-    """One table row: steps, training and wall minutes, s/step and every metric column."""
+    """One table row: steps, images shown, training and wall minutes, s/step and every
+    metric column."""
     if s is None:
-        return f"| {variant} | not run yet |" + " |" * (len(COLUMNS) + 3)
+        return f"| {variant} | not run yet |" + " |" * (len(COLUMNS) + 4)
     steps = _cell(s["train_steps"], ".0f")
     minutes = s["train_seconds"]
     mins = per_step = "?"
@@ -220,5 +224,9 @@ def _row(variant: str, s: dict[str, Any] | None) -> str:
         mins = f"{minutes['mean'] / 60:.1f}"
         per_step = f"{minutes['mean'] / max(s['train_steps']['mean'], 1):.3f}"
     wall = _cell(s["wall_seconds"], ".1f", scale=1 / 60) if "mean" in s["wall_seconds"] else "?"
+    shown = (
+        _cell(s["images_shown"], ".0f", scale=1e-3) + "k" if "mean" in s["images_shown"] else "?"
+    )
     cells = [_cell(s[key], fmt) for key, _, _, fmt in COLUMNS]
-    return f"| {variant} | {steps} | {mins} | {wall} | {per_step} | " + " | ".join(cells) + " |"
+    head = f"| {variant} | {steps} | {shown} | {mins} | {wall} | {per_step} | "
+    return head + " | ".join(cells) + " |"

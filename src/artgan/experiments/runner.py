@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from artgan.config import replace
+from artgan.config import from_saved, read_yaml, replace
 from artgan.data import absolute_data_path, load_dataset, split_indices
 from artgan.errors import ArtganError
 from artgan.evaluation import FIDMonitor, evaluate_run, jsonable
@@ -101,6 +101,10 @@ def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, 
     last = losses[-1] if losses else {}
     results["train_seconds"] = last.get("train_seconds")
     results["train_steps"] = last.get("step")
+    cfg = from_saved(read_yaml(run_dir / "config.yaml"))
+    # Real images the discriminator saw: how much data a model has learnt from.
+    results["images_per_step"] = cfg.train.batch_size * cfg.optim.n_critic
+    results["images_shown"] = (last.get("step") or 0) * results["images_per_step"]
     fid_curve = [
         {"step": r["step"], "train_seconds": r.get("train_seconds"), "fid": r["fid"]}
         for r in rows

@@ -139,7 +139,7 @@ for spec in (
                 Column("prdc_coverage", "coverage", "higher", ".3f")),
                _prdc, what=f"precision/recall (k = {PRDC_K})", min_real=PRDC_K + 1,
                min_fake=PRDC_K + 1),
-    MetricSpec("fd_vgg19", "Fréchet distance in VGG19 space (relu4_4 + relu5_4, 128 px)",
+    MetricSpec("fd_vgg19", "Fréchet distance in VGG19 space (relu4_4 + relu5_4, 64 px)",
                (Column("fd_vgg19", "FD-VGG19", "lower", ".3f"),), _fd_vgg19,
                what="FD-VGG19", aliases=("fd-vgg19", "fdvgg"), min_real=2, min_fake=2),
     MetricSpec("memorisation", "nearest training image of each sample vs held-out images",

@@ -3,14 +3,17 @@ registers the built-in models (dcgan, sagan, migan)."""
 
 from __future__ import annotations
 
-from artgan.models import dcgan, migan, sagan  # noqa: F401  (register the built-in models)
+from artgan.models import dcgan, fastgan, migan, projected, sagan  # noqa: F401  (registrations)
 from artgan.models.latent import Latent, LatentSpec, latents_for_seeds
 from artgan.models.registry import (
+    D_BACKBONES,
     MODELS,
     Ablation,
+    DBackbone,
     GeneratorObjective,
     ModelSpec,
     all_ablations,
+    build_discriminator,
     get_model,
     latent_spec,
     model_names,
@@ -18,13 +21,16 @@ from artgan.models.registry import (
 )
 
 __all__ = [
+    "D_BACKBONES",
     "MODELS",
     "Ablation",
+    "DBackbone",
     "GeneratorObjective",
     "Latent",
     "LatentSpec",
     "ModelSpec",
     "all_ablations",
+    "build_discriminator",
     "get_model",
     "latent_spec",
     "latents_for_seeds",

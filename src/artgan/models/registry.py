@@ -44,6 +44,9 @@ class GeneratorObjective(Protocol):
 
 # (model section, runtime, this process's batch size) → objective; may refuse a bad setup.
 ObjectiveFactory = Callable[[Any, Runtime, int], GeneratorObjective]
+# (D, the real batch D saw, a CPU generator) → named scalar terms; "total" joins the critic
+# loss (FastGAN's self-supervised reconstruction).
+CriticObjective = Callable[[nn.Module, Tensor, Any], dict[str, Tensor]]
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,10 @@ class ModelSpec:
     discriminator: Builder
     encoder: Builder | None = None  # image → latent (MIGAN's E); None when absent
     objective: ObjectiveFactory | None = None  # None: the adversarial loss alone
+    # (model section, runtime) → critic objective; used with the model's own D only
+    critic_objective: Callable[[Any, Runtime], CriticObjective] | None = None
     ablations: tuple[Ablation, ...] = ()
+    min_resolution: int = 8  # the smallest image side its networks can be built for
 
     def ablation(self, name: str) -> Ablation:
         for a in self.ablations:
@@ -74,6 +80,27 @@ class ModelSpec:
 
 
 MODELS: Registry[ModelSpec] = Registry("model")
+
+
+@dataclass(frozen=True)
+class DBackbone:
+    """A discriminator any model can use instead of its own (``model.d_backbone``)."""
+
+    name: str
+    description: str
+    build: Callable[[Any, int], nn.Module]  # (model section, image resolution) → D
+
+
+D_BACKBONES: Registry[DBackbone] = Registry("discriminator backbone")
+
+
+def build_discriminator(
+    spec: ModelSpec, cfg: Any, latent: LatentSpec, resolution: int
+) -> nn.Module:
+    """The model's own critic, or the registered backbone ``cfg.d_backbone`` names."""
+    if cfg.d_backbone == "own":
+        return spec.discriminator(cfg, latent, resolution)
+    return D_BACKBONES.get(cfg.d_backbone).build(cfg, resolution)
 
 
 def register(spec: ModelSpec) -> ModelSpec:

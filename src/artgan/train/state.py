@@ -11,12 +11,14 @@ import torch
 from torch import nn
 
 from artgan import __version__
+from artgan.augment import DAugment, build_d_augment
 from artgan.config import Config
 from artgan.errors import ArtganError
 from artgan.io.checkpoint import FORMAT, VERSION, first_line
 from artgan.losses import LOSSES
-from artgan.models import LatentSpec, ModelSpec, get_model, latent_spec
+from artgan.models import LatentSpec, ModelSpec, build_discriminator, get_model, latent_spec
 from artgan.models.ema import has_batchnorm, make_ema
+from artgan.models.registry import CriticObjective
 from artgan.runtime import Runtime
 from artgan.train.rng import rng_state, seed_for, set_rng_state
 
@@ -32,6 +34,8 @@ class GANState:
     G_ema: nn.Module
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
+    d_aug: DAugment | None = None  # what D's inputs go through (d_augment); ADA's state
+    critic_objective: CriticObjective | None = None  # extra critic terms (FastGAN's)
     step: int = 0
     train_seconds: float = 0.0  # time spent in training steps (budgets; not exact-resume)
 
@@ -54,8 +58,13 @@ class GANState:
             "optim": {"G": self.opt_g.state_dict(), "D": self.opt_d.state_dict()},
             "scaler": None,  # bf16 needs no loss scaling; fp16 is not offered
             "rng": rng_state(),
-            # Augmentation draws are counter-based (train/rng.py): the step is its state.
-            "augment": {"kind": "counter", "step": self.step},
+            # Augmentation draws are counter-based (train/rng.py): the step is their state,
+            # plus ADA's adaptive probability where it is used.
+            "augment": {
+                "kind": "counter",
+                "step": self.step,
+                "d_augment": self.d_aug.state_dict() if self.d_aug else None,
+            },
         }
 
     def load_state_dict(self, ckpt: dict[str, Any]) -> None:
@@ -73,6 +82,8 @@ class GANState:
                 "checkpoint does not match the model built from its config "
                 f"({first_line(exc, 160)})"
             ) from None
+        if self.d_aug is not None:
+            self.d_aug.load_state_dict(ckpt.get("augment", {}).get("d_augment") or {})
         self.step = int(ckpt["step"])
         self.train_seconds = float(ckpt.get("train_seconds", 0.0))
         set_rng_state(ckpt["rng"])
@@ -85,7 +96,7 @@ def build_state(cfg: Config, rt: Runtime) -> GANState:
     res = cfg.data.resolution
     torch.manual_seed(seed_for(cfg.train.seed, "init"))
     G = spec.generator(cfg.model, latent, res)
-    D = spec.discriminator(cfg.model, latent, res)
+    D = build_discriminator(spec, cfg.model, latent, res)
     E = spec.encoder(cfg.model, latent, res) if spec.encoder else None
     if LOSSES.get(cfg.loss.name).gradient_penalty and has_batchnorm(D):
         # GP penalises each input's gradient; with BatchNorm D's score of one image depends
@@ -105,4 +116,8 @@ def build_state(cfg: Config, rt: Runtime) -> GANState:
     g_params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
     opt_g = torch.optim.Adam(g_params, lr=o.lr_g, betas=(o.beta1, o.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=o.lr_d, betas=(o.beta1, o.beta2))
-    return GANState(cfg, spec, latent, G, D, E, G_ema, opt_g, opt_d)
+    d_aug = build_d_augment(cfg.d_augment)
+    # A model's critic objective belongs to its own D (a projected D has no decoders).
+    own_d = spec.critic_objective is not None and cfg.model.d_backbone == "own"
+    critic = spec.critic_objective(cfg.model, rt) if own_d else None
+    return GANState(cfg, spec, latent, G, D, E, G_ema, opt_g, opt_d, d_aug, critic)

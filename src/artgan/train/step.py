@@ -5,11 +5,19 @@ against a bare loop."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-from artgan.losses import LOSSES, AdversarialLoss, Scores, drift_penalty, gradient_penalty
+from artgan.losses import (
+    LOSSES,
+    AdversarialLoss,
+    Scores,
+    drift_penalty,
+    gradient_penalty,
+    per_sample_score,
+)
 from artgan.models import GeneratorObjective, Latent
 from artgan.models.ema import ema_decay_at, update_ema
 from artgan.runtime import Runtime, Shard
@@ -32,7 +40,9 @@ def gan_step(
     as in the reference DCGAN loop: it saves one generator forward per step.
     The adversarial loss is ``LOSSES[loss.name]``; one with a gradient penalty (wgan-gp)
     adds ``loss.gp_weight``·GP on interpolates to the critic loss. ``objective`` adds the
-    model's own generator terms (its spec's, e.g. MIGAN's cycles).
+    model's own generator terms (its spec's, e.g. MIGAN's cycles). With ``d_augment``
+    every batch D sees, real or fake, critic or generator step, goes through the same
+    differentiable pipeline, each with its own counter-based draws.
     Returns detached scalar tensors (no host sync here; the caller decides when to read).
     """
     cfg = state.cfg
@@ -43,38 +53,93 @@ def gan_step(
     shard = rt.shard
     D.requires_grad_(True)
     for k in range(n_critic):
-        real, labels = batch_fn(t * n_critic + k)
-        draw = _take(state.latent.sample(B, generator_for(cfg.train.seed, t, k, "z")), shard)
-        z = state.latent.join(draw).to(rt.device)
-        last = k == n_critic - 1
-        with torch.set_grad_enabled(last), rt.autocast():
-            fake = G(z)
-        with rt.autocast():
-            real_out, fake_out = D(real), D(fake.detach())
-        loss_d, gp = _critic_loss(state, loss, k, real, fake, real_out, fake_out, shard)
-        _update(state.opt_d, loss_d, shard)
+        c = _critic_step(state, loss, batch_fn, rt, t, k, last=k == n_critic - 1)
 
     # Generator update; D's weights are frozen so no gradient is computed for them.
     D.requires_grad_(False)
     with rt.autocast():
-        fake_out_g = D(fake)
+        fake_out_g = D(_augment(state, c.fake, t, 0, "g", shard))
     loss_g = loss.g_loss(fake_out_g)
-    terms = objective(G, state.E, fake, draw, real, labels, rt) if objective else {}
+    terms = objective(G, state.E, c.fake, c.draw, c.real, c.labels, rt) if objective else {}
     _update(state.opt_g, loss_g + terms["total"] if terms else loss_g, shard)
     D.requires_grad_(True)
 
     update_ema(state.G_ema, G, ema_decay_at(t, cfg.train.ema_decay, cfg.train.ema_rampup))
+    if state.d_aug is not None:
+        state.d_aug.end_step(B * n_critic, shard)
     state.step += 1
     out = {
-        "loss_d": loss_d.detach(),
+        "loss_d": c.loss_d.detach(),
         "loss_g": loss_g.detach(),
-        "d_real": _mean_score(real_out),
-        "d_fake": _mean_score(fake_out),
+        "d_real": _mean_score(c.real_out),
+        "d_fake": _mean_score(c.fake_out),
     }
-    if gp is not None:
-        out["gp"] = gp.detach()
+    if c.gp is not None:
+        out["gp"] = c.gp.detach()
+    if state.d_aug is not None and state.d_aug.ada is not None:
+        out["ada_p"] = torch.tensor(state.d_aug.p)
     out.update({f"g_{k}": v.detach() for k, v in terms.items() if k != "total"})
+    out.update({f"d_{k}": v.detach() for k, v in c.d_terms.items() if k != "total"})
     return out
+
+
+@dataclass
+class _CriticPass:
+    """What one critic step leaves for the generator update and the log."""
+
+    fake: Tensor  # G(z) of this step (with its graph on the last critic step)
+    draw: Latent
+    real: Tensor
+    labels: Tensor
+    real_out: Scores
+    fake_out: Scores
+    loss_d: Tensor
+    gp: Tensor | None
+    d_terms: dict[str, Tensor]
+
+
+def _critic_step(
+    state: GANState,
+    loss: AdversarialLoss,
+    batch_fn: BatchFn,
+    rt: Runtime,
+    t: int,
+    k: int,
+    last: bool,
+) -> _CriticPass:
+    """Critic update ``k`` of generator step ``t``: real batch ``t·n_critic + k``, fresh
+    latents, both augmented alike (``d_augment``), the loss with its penalties and the
+    model's critic objective; G keeps its graph on the ``last`` one only."""
+    cfg, G, D, shard = state.cfg, state.G, state.D, rt.shard
+    real, labels = batch_fn(t * cfg.optim.n_critic + k)
+    batch = cfg.train.batch_size  # global; each rank computes its shard of it
+    draw = _take(state.latent.sample(batch, generator_for(cfg.train.seed, t, k, "z")), shard)
+    with torch.set_grad_enabled(last), rt.autocast():
+        fake = G(state.latent.join(draw).to(rt.device))
+    real_d = _augment(state, real, t, k, "real", shard)
+    fake_d = _augment(state, fake, t, k, "fake", shard)
+    with rt.autocast():
+        real_out, fake_out = D(real_d), D(fake_d.detach())
+    loss_d, gp = _critic_loss(state, loss, k, real_d, fake_d, real_out, fake_out, shard)
+    d_terms: dict[str, Tensor] = {}
+    if state.critic_objective is not None:
+        with rt.autocast():
+            gen = generator_for(cfg.train.seed, t, k, "critic-objective")
+            d_terms = state.critic_objective(D, real_d, gen)
+        loss_d = loss_d + d_terms["total"]
+    _update(state.opt_d, loss_d, shard)
+    if state.d_aug is not None:
+        state.d_aug.observe(per_sample_score(real_out))
+    return _CriticPass(fake, draw, real, labels, real_out, fake_out, loss_d, gp, d_terms)
+
+
+def _augment(state: GANState, x: Tensor, t: int, k: int, which: str, shard: Shard) -> Tensor:
+    """``x`` through the discriminator's augmentation (``d_augment``), if any; the draws
+    are counter-based: (seed, step, critic step, which batch)."""
+    if state.d_aug is None:
+        return x
+    gen = generator_for(state.cfg.train.seed, t, k, "d-augment", which)
+    return state.d_aug(x, gen, shard)
 
 
 def _critic_loss(
