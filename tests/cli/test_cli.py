@@ -148,3 +148,18 @@ def test_console_script_runs_without_traceback(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 2
     assert "power of two" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_augment_preview_writes_paintings_and_their_augmented_draws(tmp_path, capsys):
+    out = tmp_path / "aug.png"
+    assert main(["augment-preview", "--n", "4", "--rows", "2", "--resolution", "16",
+                 "--out", str(out), "--no-progress"]) == 0  # fmt: skip
+    grid = _png(out)
+    assert grid.shape == (2 + 3 * 18, 2 + 4 * 18, 3)  # originals + 2 draws, 4 columns
+    first, draw = grid[2:18, 2:18].astype(int), grid[20:36, 2:18].astype(int)
+    assert np.abs(first - draw).mean() > 1  # the augmented row differs from the painting
+    assert (
+        "top row 4 paintings, then 2 draws of 'color,translation,cutout'" in capsys.readouterr().out
+    )
+    assert main(["augment-preview", "--policy", "color,blur", "--out", str(out)]) == 2
+    assert "unknown augmentation 'blur'" in capsys.readouterr().err
