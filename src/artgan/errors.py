@@ -10,3 +10,8 @@ from __future__ import annotations
 
 class ArtganError(Exception):
     """A problem the user can fix; the message says what and how."""
+
+
+class Interrupted(ArtganError):
+    """The user stopped the work (Ctrl-C) and it was wound down cleanly (e.g. a
+    checkpoint saved); the CLI exits with 130, the shell convention for SIGINT."""

@@ -163,3 +163,48 @@ def test_augment_preview_writes_paintings_and_their_augmented_draws(tmp_path, ca
     )
     assert main(["augment-preview", "--policy", "color,blur", "--out", str(out)]) == 2
     assert "unknown augmentation 'blur'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("make_args", "message"),
+    [(lambda r, t: ["train", "--dry-run", "--set", "optim.lr_g=-1"], "'optim.lr_g'"),
+     (lambda r, t: ["train", "--dry-run", "--set", "optim.lr_d=nan"], "finite number"),
+     (lambda r, t: ["train", "--dry-run", "--config", str(t / "latin1.yaml")], "not UTF-8"),
+     (lambda r, t: ["train", "--dry-run", "--config", str(t / "broken.yaml")], "YAML at line 3"),
+     (lambda r, t: ["train", "--dry-run", "--config", str(t)], "is a folder"),
+     (lambda r, t: ["train", *TINY, "--out", str(t / "a-file")], "is a file, not a folder"),
+     (lambda r, t: ["generate", str(r), "--code", "cat=nan"], "finite number"),
+     (lambda r, t: ["generate", str(r), "--seed", str(2**65)], "2**63 - 1"),
+     (lambda r, t: ["generate", str(r), "--truncation", "nan"], "truncation must be"),
+     (lambda r, t: ["generate", str(r), "--out", str(t / "a-file")], "is a file, not a folder"),
+     (lambda r, t: ["export", str(r), "--out", str(t)], "is a folder"),
+     (lambda r, t: ["studio", str(r), "--port", "70000"], "not a TCP port"),
+     (lambda r, t: ["studio", str(r), "--host", "0.0.0.0"], "--allow-remote")],
+)  # fmt: skip
+def test_bad_values_are_one_line_errors(make_args, message, trained_run, tmp_path, capsys):
+    (tmp_path / "latin1.yaml").write_bytes("train:\n  steps: 3 # caf\xe9\n".encode("latin-1"))
+    (tmp_path / "broken.yaml").write_text("train:\n  steps: [1\n")
+    (tmp_path / "a-file").write_text("not a folder")
+    assert main(make_args(trained_run, tmp_path)) == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("artgan: error: ")]
+    assert len(errors) == 1 and message in errors[0] and "Traceback" not in err, err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run"
+    exe = Path(sys.executable).parent / "artgan"
+    args = [str(exe), "train", "--out", str(out), *TINY, "--steps", "100000"]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "checkpoints" / "latest.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)  # the first checkpoint (step 2) shows the loop is running
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "artgan: interrupted: at step" in err and "Traceback" not in err
+    assert "artgan train --resume" in err

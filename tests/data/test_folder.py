@@ -201,3 +201,21 @@ def test_subset_follows_a_split(folder: Path, tmp_path: Path) -> None:
     assert part.files == [data.files[i] for i in test]
     assert np.array_equal(part.images, data.images[test])
     assert part.labels.tolist() == data.labels[test].tolist()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs and symlinks")
+def test_fifos_and_broken_symlinks_are_skipped_with_a_warning_not_opened(tmp_path):
+    folder = tmp_path / "paintings"
+    folder.mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((20, 20, 3), 40 * i, np.uint8)).save(folder / f"p{i}.png")
+    os.mkfifo(folder / "pipe.jpg")  # opening this would block forever
+    (folder / "dangling.png").symlink_to("missing.png")
+    (folder / "loop.jpg").symlink_to("loop.jpg")
+    (folder / "good-link.png").symlink_to("p0.png")  # a working link is an image
+    with pytest.warns(UserWarning, match=r"skipped 3 entries that are not regular files") as w:
+        data = load_folder(folder, 16, cache_dir=tmp_path / "cache", progress=False)
+    text = str(w[0].message)
+    assert "'pipe.jpg' (a FIFO)" in text and "(a dangling symlink)" in text
+    assert "'loop.jpg' (a symlink loop)" in text
+    assert sorted(data.files) == ["good-link.png", "p0.png", "p1.png", "p2.png"]

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from artgan.errors import ArtganError
+from artgan.io import atomic
 from artgan.io import checkpoint as ck
 
 
@@ -20,16 +21,36 @@ def test_round_trip_loads_with_weights_only(tmp_path):
     assert back["step"] == 3 and torch.equal(back["w"], torch.full((64,), 3.0))
 
 
+class FullDisk:
+    """A file whose writes fail as on a full disk, after ``room`` bytes."""
+
+    def __init__(self, f, room: int = 100) -> None:
+        self.f, self.room = f, room
+
+    def write(self, data) -> int:
+        n = len(memoryview(data))
+        if n > self.room:
+            self.f.write(bytes(memoryview(data)[: self.room]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= n
+        return self.f.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self.f.__exit__(*exc)
+
+
 def test_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     path = tmp_path / "ckpt.pt"
     ck.atomic_torch_save(_payload(1), path)
     before = path.read_bytes()
-
-    def save_then_fail(obj, f):
-        f.write(b"PK\x03\x04 partial bytes")
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(ck.torch, "save", save_then_fail)
+    fdopen = atomic.os.fdopen
+    monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: FullDisk(fdopen(fd, mode)))
     with pytest.raises(ArtganError, match="out of disk space.*nothing was overwritten"):
         ck.atomic_torch_save(_payload(2), path)
     assert path.read_bytes() == before

@@ -1,4 +1,4 @@
-"""WGAN-GP (and its BatchNorm warning) and the InfoGAN bound."""
+"""WGAN-GP (and its BatchNorm warning), R1, lazy regularisation and the InfoGAN bound."""
 
 from __future__ import annotations
 
@@ -9,9 +9,17 @@ import torch
 from torch import nn
 
 from artgan.config import parse_override
-from artgan.losses import d_loss, g_loss, gradient_penalty, info_loss, per_sample_score
+from artgan.losses import (
+    d_loss,
+    g_loss,
+    gradient_penalty,
+    info_loss,
+    per_sample_score,
+    r1_penalty,
+)
 from artgan.runtime import setup_runtime
 from artgan.train.state import build_state
+from artgan.train.step import gan_step
 from helpers import tiny_config
 
 
@@ -105,3 +113,39 @@ def test_gradient_penalty_with_a_batchnorm_critic_warns():
         build_state(tiny_config(), rt)  # dcgan + bce
         build_state(tiny_config(parse_override("model.name=sagan"),
                                 parse_override("loss.name=wgan-gp")), rt)  # fmt: skip
+
+
+def test_r1_is_the_squared_gradient_norm_on_real_images():
+    # D(x) = <w, x>: ∇ₓD = w everywhere, so R1 = ‖w‖² whatever the images.
+    critic = LinearCritic((3, 4, 4))
+    with torch.no_grad():
+        critic.w.mul_(3.0)
+    r1 = r1_penalty(critic, torch.randn(5, 3, 4, 4))
+    assert abs(r1.item() - 9.0) < 1e-4
+    r1.backward()
+    assert (critic.w.grad * critic.w).sum() > 0  # descent flattens D on the data
+
+    # D(x) = ½‖x‖²: ∇ₓD = x, so R1 = E‖x‖², a per-image quantity (not of the batch).
+    class Quadratic(nn.Module):
+        def forward(self, x):
+            return 0.5 * (x**2).flatten(1).sum(1)
+
+    x = torch.randn(6, 1, 2, 2)
+    expected = x.flatten(1).square().sum(1).mean()
+    assert torch.allclose(r1_penalty(Quadratic(), x), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("loss", "key"),
+    [({"name": "hinge", "r1_gamma": 1.0, "reg_every": 2}, "r1"),
+     ({"name": "wgan-gp", "reg_every": 3}, "gp")],
+)  # fmt: skip
+def test_lazy_regularisation_runs_the_penalty_every_k_critic_steps(loss, key, tiny_data):
+    cfg = tiny_config({"model": {"name": "sagan"}, "loss": loss})
+    rt = setup_runtime("cpu", "fp32", 1)
+    state = build_state(cfg, rt)
+    x = torch.from_numpy(tiny_data.images[:8]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    labels = torch.from_numpy(tiny_data.labels[:8])
+    seen = [key in gan_step(state, lambda i: (x, labels), rt) for _ in range(6)]
+    every = loss["reg_every"]
+    assert seen == [t % every == 0 for t in range(6)]

@@ -64,5 +64,5 @@ def test_truncation_bounds_z_and_is_seeded():
     assert torch.equal(a.z, b.z)
     # Not a clamp: values are resampled, so almost none sit exactly on the bound.
     assert (a.z.abs() == 0.5).float().mean() < 0.01
-    with pytest.raises(ArtganError, match="truncation must be > 0"):
+    with pytest.raises(ArtganError, match="truncation must be a number > 0"):
         spec.sample(1, truncation=0)

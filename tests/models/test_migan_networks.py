@@ -13,6 +13,7 @@ from artgan.models import LatentSpec
 from artgan.models.migan import Encoder, MIGANGenerator, MultiScaleDiscriminator
 from artgan.models.sagan import SAGANDiscriminator, SAGANGenerator
 from artgan.nn import ECA, AMSBlock, SelfAttention, SFTConditionNet, SFTLayer
+from artgan.nn.blocks import PixelNorm
 
 SPEC = LatentSpec(12, 4, 2)
 
@@ -217,3 +218,15 @@ def test_sagan_shapes_and_spectral_norm(res):
     D.attn.register_forward_hook(lambda m, i, o: seen.append(tuple(o.shape[-2:])))
     D(x)
     assert seen == [(min(32, res // 2),) * 2]
+
+
+def test_pixel_norm_generator_keeps_shapes_and_normalises_its_stages():
+    g = _gen(32, pixel_norm=True)
+    assert sum(isinstance(m, PixelNorm) for m in g.modules()) == 1 + len(g.stages)
+    assert _n_params(g) == _n_params(_gen(32))  # a normalisation, no new weights
+    feats: list[torch.Tensor] = []
+    g.stages[0].norm.register_forward_hook(lambda m, i, o: feats.append(o))
+    out = g(_latent(4))
+    assert out.shape == (4, 3, 32, 32)
+    rms = feats[0].square().mean(dim=1).sqrt()
+    assert torch.allclose(rms, torch.ones_like(rms), atol=1e-4)

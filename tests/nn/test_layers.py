@@ -17,6 +17,7 @@ from artgan.nn import (
     SFTLayer,
     eca_kernel_size,
 )
+from artgan.nn.blocks import PixelNorm
 
 
 def _n_params(m: nn.Module) -> int:
@@ -182,3 +183,15 @@ def test_seca_parts():
     torch.testing.assert_close(full(x), full.eca(full.sa(x)))
     assert _n_params(SECA(16, use_eca=False)) == _n_params(SelfAttention(16))
     assert _n_params(SECA(16, use_sa=False)) == _n_params(ECA(16))
+
+
+def test_pixel_norm_gives_unit_rms_per_pixel_and_ignores_scale():
+    x = torch.randn(2, 16, 5, 5) * torch.rand(2, 1, 5, 5) * 10
+    y = PixelNorm()(x)
+    rms = y.square().mean(dim=1).sqrt()
+    assert torch.allclose(rms, torch.ones_like(rms), atol=1e-5)
+    assert torch.allclose(PixelNorm()(3.0 * x), y, atol=1e-5)
+    # per pixel, per image: a change in one image leaves the others alone
+    x2 = x.clone()
+    x2[1] *= -7
+    assert torch.equal(PixelNorm()(x2)[0], y[0])

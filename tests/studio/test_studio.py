@@ -22,7 +22,9 @@ fastapi_testclient = pytest.importorskip("fastapi.testclient")
 def client(trained_run, tmp_path):
     engine = StudioEngine(trained_run, precision="bf16")
     app = create_app(engine, tmp_path / "studio")
-    with fastapi_testclient.TestClient(app) as c:
+    # The page's own origin and the token it carries (artgan.studio.guard)
+    with fastapi_testclient.TestClient(app, base_url="http://127.0.0.1:7860") as c:
+        c.headers["X-Artgan-Token"] = app.state.token
         c.engine = engine
         c.studio = tmp_path / "studio"
         yield c
@@ -59,7 +61,7 @@ def test_bad_requests_get_clear_errors(client):
     r = client.post("/api/render", json={"seed": 1, "codes": {"c9": 0.5}})
     assert r.status_code == 400 and "unknown code" in r.json()["error"]
     r = client.post("/api/render", json={"seed": 1, "codes": {"cat": 7}})
-    assert r.status_code == 400 and "cat must be 0…1" in r.json()["error"]
+    assert r.status_code == 400 and "cat must be an integer from 0 to 1" in r.json()["error"]
     r = client.post("/api/render", json={"seed": 1, "upscale": 3})
     assert r.status_code == 400 and "upscale must be one of" in r.json()["error"]
     r = client.post(
@@ -83,7 +85,8 @@ def test_download_is_reproduced_exactly_by_artgan_generate(client, trained_run, 
     # The exact path is fp32; the bf16 preview is close but not what is downloaded.
     preview = _pixels(client.post("/api/render", json=recipe).content)
     assert np.abs(preview.astype(int) - again.astype(int)).mean() < 8
-    assert client.get("/api/gallery").json()[-1]["kind"] == "download"
+    # a GET has no side effects: the download is not stored in the gallery
+    assert all(e["kind"] != "download" for e in client.get("/api/gallery").json())
 
 
 def test_postprocessing_equalises_and_upscales(client):
@@ -151,3 +154,56 @@ def test_studio_folder_defaults(tmp_path):
     assert studio_folder(run) == run / "studio"
     assert studio_folder(run / "checkpoints" / "ckpt_0000002.pt") == run / "studio"
     assert studio_folder(tmp_path / "gen.pt") == tmp_path / "studio-gen"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [("/api/render", b'{"seed": 1e400}', "seed must be an integer"),
+     ("/api/render", b'{"seed": 1.7}', "seed must be an integer"),
+     ("/api/render", b'{"seed": -1}', "seed must be an integer from 0"),
+     ("/api/render", b'{"codes": {"cat": NaN}}', "finite number"),
+     ("/api/render", b'{"codes": {"cat": Infinity}}', "finite number"),
+     ("/api/render", b'{"codes": {"c1": NaN}}', "finite number"),
+     ("/api/render", b'{"codes": {"c1": 1e308}}', "c1 must lie within"),
+     ("/api/render", b'{"codes": [1, 2]}', "codes must be an object"),
+     ("/api/render", b'{"projection": {}}', "projection must be"),
+     ("/api/render", b'{"truncation": 1e9}', "truncation must lie in"),
+     ("/api/render", b'{"truncation": NaN}', "truncation must be a finite"),
+     ("/api/render", b'{"equalize": "no"}', "equalize must be true or false"),
+     ("/api/render", b'{"sede": 3}', "unknown recipe field"),
+     ("/api/render", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+     ("/api/keep", b'{"codes": {"c2": NaN}}', "finite number"),
+     ("/api/interpolate", b"{oops", "not JSON"),
+     ("/api/interpolate", b'{"a": 1, "b": 1, "fps": NaN}', "fps must be a finite"),
+     ("/api/interpolate", b'{"a": 1}', "needs gallery ids")],
+)  # fmt: skip
+def test_odd_values_are_400s_with_a_message_never_500s(client, path, body, message):
+    r = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    assert message in r.json()["error"]
+    assert all("NaN" not in line for line in _index_lines(client))
+
+
+def test_odd_query_values_are_400s(client):
+    for params, message in (({"seed": 2**70}, "seed must be an integer"),
+                            ({"truncation": "nan"}, "truncation must be")):  # fmt: skip
+        r = client.get("/api/codes", params=params)
+        assert r.status_code == 400 and message in r.json()["error"]
+
+
+def _index_lines(client) -> list[str]:
+    index = client.studio / "gallery" / "index.jsonl"
+    return index.read_text().splitlines() if index.exists() else []
+
+
+def test_a_torn_gallery_index_line_does_not_break_the_gallery(client):
+    first = client.post("/api/keep", json={"seed": 1}).json()
+    index = client.studio / "gallery" / "index.jsonl"
+    with open(index, "ab") as f:
+        f.write(b'{"id": 2, "file": "0002-kept.png", "ki')  # a crash mid-append
+    second = client.post("/api/keep", json={"seed": 2})
+    assert second.status_code == 200 and second.json()["id"] == first["id"] + 1
+    listed = client.get("/api/gallery").json()
+    assert [e["id"] for e in listed] == [first["id"], first["id"] + 1]
+    gif = client.post("/api/interpolate", json={"a": first["id"], "b": first["id"] + 1})
+    assert gif.status_code == 200

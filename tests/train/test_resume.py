@@ -11,7 +11,7 @@ import torch
 
 from artgan.config import parse_override
 from artgan.data import ImageSet
-from artgan.errors import ArtganError
+from artgan.errors import ArtganError, Interrupted
 from artgan.train import Trainer, resume_config
 from helpers import assert_same_state, tiny_config
 
@@ -64,7 +64,7 @@ def test_interrupt_saves_a_checkpoint_that_resumes_exactly(tmp_path, tiny_data):
         return real_get(i)
 
     t.batches.get = get_and_interrupt
-    with pytest.raises(ArtganError, match="interrupted at step 3"):
+    with pytest.raises(Interrupted, match="at step 3; checkpoint saved"):
         t.fit(until_step=4)
     cfg2, ckpt, run_dir = resume_config(tmp_path / "int", [])
     assert ckpt["step"] == 3  # the step in flight finished before saving

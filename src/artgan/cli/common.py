@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from artgan.errors import ArtganError
+from artgan.io.atomic import make_dir
 
 DEVICES = ["auto", "cpu", "cuda", "mps"]
 PRECISIONS = ["auto", "fp32", "bf16"]
@@ -20,8 +21,7 @@ def default_out(a: argparse.Namespace, name: str) -> Path:
 def out_dir(a: argparse.Namespace, name: str) -> Path:
     """:func:`default_out`, created."""
     out = default_out(a, name)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
+    return make_dir(out)
 
 
 def at_least(value: int, minimum: int, flag: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from artgan.cli.common import DEVICES, PRECISIONS, at_least, default_out
+from artgan.errors import ArtganError
+from artgan.io.atomic import make_dir
 from artgan.io.images import make_grid, save_png, to_uint8
 from artgan.models import latents_for_seeds
 from artgan.runtime import setup_runtime
@@ -20,7 +22,7 @@ def run_generate(a: argparse.Namespace) -> int:
     latents = apply_codes(latents_for_seeds(lg.latent, seeds, a.truncation), codes, lg.latent)
     imgs = to_uint8(generate(lg, latents, rt))
     out = default_out(a, "generated")
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     if not a.grid_only:
         for s, img in zip(seeds, imgs, strict=True):
             meta = {"artgan:seed": str(s), "artgan:truncation": str(a.truncation),
@@ -33,7 +35,11 @@ def run_generate(a: argparse.Namespace) -> int:
 
 
 def run_export(a: argparse.Namespace) -> int:
-    path = export_generator(a.source, default_out(a, "generator.pt"))
+    target = default_out(a, "generator.pt")
+    if target.is_dir():
+        raise ArtganError(f"--out '{target}' is a folder; give the file to write, e.g. "
+                          f"{target / 'generator.pt'}")  # fmt: skip
+    path = export_generator(a.source, target)
     print(f"exported generator to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 

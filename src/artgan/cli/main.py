@@ -12,7 +12,7 @@ import sys
 import warnings
 
 from artgan.cli import augment, evaluate, experiments, generate, steer, studio, train
-from artgan.errors import ArtganError
+from artgan.errors import ArtganError, Interrupted
 
 # Every command family, in the order `artgan --help` lists them; each module's
 # add_parsers(sub) adds its sub-commands (train; augment-preview; generate, export;
@@ -40,8 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except Interrupted as exc:
+        print(f"artgan: interrupted: {exc}", file=sys.stderr)
+        return 130
     except ArtganError as exc:
         print(f"artgan: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # permissions, a vanished file: still one line, no traceback
+        where = f": '{exc.filename}'" if exc.filename else ""
+        print(f"artgan: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("artgan: interrupted", file=sys.stderr)

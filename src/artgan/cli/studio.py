@@ -13,7 +13,7 @@ def cmd_studio(a: argparse.Namespace) -> int:
     from artgan.studio.server import run_studio
 
     setup_runtime("cpu", "fp32", a.threads)  # thread cap
-    return run_studio(a.source, a.host, a.port, a.out, a.precision)
+    return run_studio(a.source, a.host, a.port, a.out, a.precision, a.allow_remote)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +26,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("source", metavar="RUN", help="run folder, checkpoint or exported file")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
+    s.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than loopback (the studio is then open to the network)",
+    )
     s.add_argument("--port", type=int, default=7860, help="port (0: any free port)")
     s.add_argument("--out", help="studio folder for the gallery (default RUN/studio)")
     s.add_argument(

@@ -65,12 +65,20 @@ def read_preset(name: str) -> Layer:
 
 def read_yaml(path: str | Path) -> Layer:
     p = Path(path)
+    if p.is_dir():
+        raise ArtganError(f"config file '{p}' is a folder; pass a .yaml file")
     if not p.is_file():
         raise ArtganError(f"config file '{p}' does not exist")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ArtganError(f"config file '{p}' is not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise ArtganError(f"config file '{p}' is not valid YAML: {exc}") from None
+        # one line: where, and what (PyYAML's message spans several with a caret diagram)
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ArtganError(f"config file '{p}' is not valid YAML{where}: {what}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -73,6 +73,12 @@ class MIGANConfig(ModelSection):
     # Start the codes with as much say in G's first layer as z' (docs/migan.md).
     balance_codes: bool = True
     d_scales: PositiveInt = 2  # multi-scale critic: image + 2x downsampled copy
+    # Readings the paper allows, each measured in docs/migan.md (defaults: as before).
+    g_norm: Literal["none", "pixel"] = "none"  # pixel norm after G's activations (ProGAN)
+    cycle_ramp: NonNegativeInt = 0  # generator steps over which λ and η rise from 0 to full
+    # Which networks the image cycle x → E → G → x̂ trains: both, or E alone (G then learns
+    # only from D and L_I, and is not pulled towards an autoencoder's decoder).
+    cycle_trains: Literal["generator+encoder", "encoder"] = "generator+encoder"
     # Generator objective L_G = L_adv + λ_I·L_I + λ·L_MS + η·L_per (eq. 17).
     lambda_info: NonNegativeFloat = 1.0  # λ_I: InfoGAN bound on the latent cycle (eq. 7)
     info_z_weight: NonNegativeFloat = 0.1  # share of the z' reconstruction inside L_I

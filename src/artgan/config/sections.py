@@ -26,7 +26,10 @@ def _numeric_string(value: object) -> object:
     return value
 
 
-Float = Annotated[float, BeforeValidator(_numeric_string)]
+# Every float option is finite: nan or inf in a config is a typo, never a setting.
+Float = Annotated[float, BeforeValidator(_numeric_string), Field(allow_inf_nan=False)]
+PositiveFloat = Annotated[Float, Field(gt=0.0)]
+UnitFloat = Annotated[Float, Field(ge=0.0, lt=1.0)]  # Adam's betas
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 NonNegativeFloat = Annotated[Float, Field(ge=0.0)]
@@ -87,20 +90,29 @@ class DataConfig(Section):
 
 
 class OptimConfig(Section):
-    lr_g: Float = 2e-4
-    lr_d: Float = 2e-4
-    beta1: Float = 0.5
-    beta2: Float = 0.999
+    lr_g: PositiveFloat = 2e-4
+    lr_d: PositiveFloat = 2e-4
+    beta1: UnitFloat = 0.5
+    beta2: UnitFloat = 0.999
     n_critic: PositiveInt = 1  # discriminator steps per generator step
 
 
-class BCELoss(Section):
+class _R1Loss(Section):
+    """A loss that can take the R1 penalty (Mescheder et al. 2018) on real images:
+    ``r1_gamma/2 · E‖∇ₓD(x)‖²``, computed every ``reg_every``-th critic step and scaled by
+    ``reg_every`` then (lazy regularisation, StyleGAN2) so its average weight is the same."""
+
+    r1_gamma: NonNegativeFloat = 0.0  # 0: no penalty
+    reg_every: PositiveInt = 1
+
+
+class BCELoss(_R1Loss):
     """Non-saturating BCE (seed paper eq. 1-2)."""
 
     name: Literal["bce"] = "bce"
 
 
-class HingeLoss(Section):
+class HingeLoss(_R1Loss):
     """Hinge loss (SAGAN)."""
 
     name: Literal["hinge"] = "hinge"
@@ -112,6 +124,9 @@ class WGANGPLoss(Section):
     name: Literal["wgan-gp"] = "wgan-gp"
     gp_weight: NonNegativeFloat = 10.0  # the penalty's weight on D (eq. 19 text)
     drift_weight: NonNegativeFloat = 0.0  # ε·E[D(x)²] keeps critic outputs near 0 (ProGAN)
+    # Lazy penalty: on every reg_every-th critic step, weighted reg_every·gp_weight there
+    # (the penalty's double backward is most of a MIGAN critic step's cost).
+    reg_every: PositiveInt = 1
 
 
 LOSS_SECTIONS: tuple[type[Section], ...] = (BCELoss, HingeLoss, WGANGPLoss)

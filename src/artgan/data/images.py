@@ -7,8 +7,11 @@ live in :mod:`artgan.data.cache`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
+import stat
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,9 @@ _PAD_COLOUR = (0, 0, 0)
 # Resize first by an integer box reduction, then Lanczos for the last factor < 3:
 # near-identical quality to a full Lanczos at a fraction of the cost on big scans.
 _REDUCING_GAP = 3.0
+
+
+MAX_PIXELS = 100_000_000  # larger than any painting scan we expect, ~300 MB decoded
 
 
 def _is_image(name: str) -> bool:
@@ -50,13 +56,24 @@ def scan_folder(root: str | Path) -> tuple[list[str], list[str]]:
         raise ArtganError(f"data folder '{root}' is not a folder")
 
     files: list[str] = []
+    odd: list[str] = []  # entries named like images that are not readable regular files
     for dirpath, dirnames, filenames in os.walk(root, onerror=None):
         # Pruning in place stops os.walk from descending into hidden folders.
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         rel_dir = Path(dirpath).relative_to(root)
         for name in filenames:
-            if _is_image(name):
-                files.append((rel_dir / name).as_posix())
+            if not _is_image(name):
+                continue
+            rel = (rel_dir / name).as_posix()
+            why = _not_a_regular_file(Path(dirpath) / name)
+            if why is None:
+                files.append(rel)
+            else:
+                odd.append(f"'{rel}' ({why})")
+    if odd:
+        more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+        warnings.warn(f"data folder '{root}': skipped {len(odd)} entries that are not "
+                      f"regular files: {', '.join(odd[:3])}{more}", stacklevel=2)  # fmt: skip
     if not files:
         shown = ", ".join(IMAGE_EXTENSIONS[:3])
         raise ArtganError(f"data folder '{root}' contains no image files (looked for {shown}, ...)")
@@ -66,6 +83,22 @@ def scan_folder(root: str | Path) -> tuple[list[str], list[str]]:
     has_root_images = any("/" not in f for f in files)
     class_names = [] if has_root_images else sorted(top_level)
     return files, class_names
+
+
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as an image file, or None. Only regular files are
+    opened: a FIFO would block the loader forever, a device could be endless."""
+    try:
+        st = os.stat(path)  # follows symlinks: a dangling one or a loop raises
+    except OSError as exc:
+        if path.is_symlink():
+            return "a symlink loop" if exc.errno == errno.ELOOP else "a dangling symlink"
+        return exc.strerror or "cannot be read"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    if stat.S_ISFIFO(st.st_mode):
+        return "a FIFO"
+    return "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
@@ -112,6 +145,10 @@ def load_image(path: str | Path, resolution: int, fit: str = "crop") -> np.ndarr
         raise ArtganError(f"fit must be 'crop' or 'pad', got {fit!r}")
     with Image.open(path) as im:
         w, h = im.size
+        # A header can claim any size; refuse before decoding allocates it (memory stays
+        # bounded whatever a damaged or hostile file says).
+        if w * h > MAX_PIXELS:
+            raise ValueError(f"{w}x{h} is more than {MAX_PIXELS // 10**6} megapixels")
         # JPEG can decode at 1/2, 1/4 or 1/8 scale almost for free; ask for at least twice
         # the final size so the Lanczos step below still has detail to antialias.
         scale = resolution / (min(w, h) if fit == "crop" else max(w, h))

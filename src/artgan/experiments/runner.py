@@ -33,7 +33,7 @@ from artgan.errors import ArtganError
 from artgan.evaluation import FIDMonitor, evaluate_run, jsonable
 from artgan.experiments.plan import ExperimentPlan
 from artgan.experiments.report import write_report
-from artgan.io.atomic import atomic_write
+from artgan.io.atomic import atomic_write, make_dir
 from artgan.io.checkpoint import CheckpointManager
 from artgan.io.jsonl import read_jsonl
 from artgan.runtime import resolve_device, resolve_precision, setup_runtime
@@ -59,7 +59,7 @@ def load_or_create_plan(out: Path, plan: ExperimentPlan) -> ExperimentPlan:
             )
         _say(f"continuing the experiment in {out}")
         return plan
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out, "experiment folder")
     with atomic_write(path) as f:
         f.write(json.dumps(plan.to_dict(), indent=2).encode())
     return plan

@@ -8,7 +8,7 @@ on POSIX and Windows, so readers see the old file or the new one, never half of 
 
 from __future__ import annotations
 
-import errno
+import io
 import os
 import re
 import shutil
@@ -27,18 +27,16 @@ _STEP_RE = re.compile(r"^ckpt_(\d+)\.pt$")
 
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
     """``torch.save`` to ``path`` atomically. On failure the old file is untouched and
-    the temp file is removed; a full disk becomes an ``ArtganError`` that says so."""
+    the temp file is removed; a full disk becomes an ``ArtganError`` that says so
+    (:func:`artgan.io.atomic.atomic_write`)."""
     path = Path(path)
-    try:
-        with atomic_write(path) as f:
-            torch.save(obj, f)
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise ArtganError(
-                f"out of disk space while writing '{path}'; nothing was overwritten "
-                f"(free some space, then resume from the previous checkpoint)"
-            ) from None
-        raise
+    # Serialised in memory first: torch's zip writer turns a failed write (a full disk)
+    # into a RuntimeError ("unexpected pos") that hides ENOSPC; a plain write keeps it,
+    # and atomic_write reports it in one line.
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    with atomic_write(path) as f:
+        f.write(buf.getbuffer())
     _fsync_dir(path.parent)
 
 
@@ -62,6 +60,13 @@ def safe_torch_load(path: str | Path, what: str, hint: str = "") -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises RuntimeError/UnpicklingError/EOFError/...
+        if "weights only load failed" in str(exc).lower():
+            # torch's message goes on to suggest weights_only=False, which would run
+            # whatever code the file carries: never the advice for a file one cannot trust.
+            raise ArtganError(
+                f"{what} '{path}' is truncated or corrupt, or holds more than tensors and "
+                f"plain values, and cannot be read safely (artgan never unpickles code){hint}"
+            ) from None
         raise ArtganError(
             f"{what} '{path}' is truncated or corrupt and cannot be read "
             f"({type(exc).__name__}: {first_line(exc)}){hint}"

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from artgan.losses.adversarial import LOSSES, AdversarialLoss, Scores, d_loss, each_score, g_loss
 from artgan.losses.info import info_loss
-from artgan.losses.penalties import drift_penalty, gradient_penalty, per_sample_score
+from artgan.losses.penalties import (
+    drift_penalty,
+    gradient_penalty,
+    per_sample_score,
+    r1_penalty,
+)
 
 __all__ = [
     "LOSSES",
@@ -17,4 +22,5 @@ __all__ = [
     "gradient_penalty",
     "info_loss",
     "per_sample_score",
+    "r1_penalty",
 ]

@@ -42,3 +42,14 @@ def gradient_penalty(
         score = per_sample_score(critic(x_hat))
     (grad,) = torch.autograd.grad(score.sum(), x_hat, create_graph=True)
     return ((grad.float().flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def r1_penalty(critic: torch.nn.Module, real: Tensor) -> Tensor:
+    """R1 (Mescheder et al. 2018): ``E‖∇ₓD(x)‖²`` on the real images ``[B, C, H, W]`` the
+    critic saw, in fp32 (a function of gradient norms, like the gradient penalty). The
+    caller weights it by ``γ/2``. Pulls D's gradient to zero on the data, which keeps a
+    non-saturating or hinge GAN from oscillating around it."""
+    x = real.detach().float().requires_grad_(True)
+    score = per_sample_score(critic(x))
+    (grad,) = torch.autograd.grad(score.sum(), x, create_graph=True)
+    return grad.float().flatten(1).square().sum(1).mean()

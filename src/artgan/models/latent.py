@@ -8,6 +8,7 @@ the encoder's heads) split it the same way.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -49,8 +50,8 @@ class LatentSpec:
         """
         z = torch.randn(n, self.z_dim, generator=generator)
         if truncation is not None:
-            if truncation <= 0:
-                raise ArtganError(f"truncation must be > 0, got {truncation}")
+            if not (math.isfinite(truncation) and truncation > 0):
+                raise ArtganError(f"truncation must be a number > 0, got {truncation}")
             z = _truncate(z, truncation, generator)
         cat = cont = None
         if self.n_categories:
@@ -89,6 +90,9 @@ def latents_for_seeds(latent: LatentSpec, seeds: list[int], truncation: float | 
     """One latent per seed, each drawn from its own generator seeded with it:
     ``[len(seeds), latent.dim]``. Image i of seed S is therefore the same whatever else is
     generated beside it (``artgan generate``, the studio and the FID monitor rely on it)."""
+    for s in seeds:
+        if not 0 <= s < 2**63:  # torch seeds are 64-bit; larger ones overflow
+            raise ArtganError(f"a seed must be an integer from 0 to 2**63 - 1, got {s}")
     rows = [
         latent.join(latent.sample(1, torch.Generator().manual_seed(s), truncation)) for s in seeds
     ]

@@ -26,8 +26,9 @@ class GeneratorObjective(Protocol):
     """Model-specific generator terms added to the adversarial loss.
 
     Called once per generator step with G and E (None without an encoder), the fake
-    batch ``[B, 3, R, R]`` and its latent draw, the real batch and its labels ``[B]``;
-    returns named scalar terms, ``"total"`` being what is added to ``L_adv``.
+    batch ``[B, 3, R, R]`` and its latent draw, the real batch and its labels ``[B]``,
+    and the generator step (for weights that change over training); returns named
+    scalar terms, ``"total"`` being what is added to ``L_adv``.
     """
 
     def __call__(
@@ -39,6 +40,7 @@ class GeneratorObjective(Protocol):
         real: Tensor,
         labels: Tensor,
         rt: Runtime,
+        step: int = 0,
     ) -> dict[str, Tensor]: ...
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from artgan.errors import ArtganError
 
@@ -50,3 +51,12 @@ def upsample_widths(resolution: int, channels: int, max_channels: int) -> list[i
     towards the image from at most ``max_channels``."""
     n = n_stages(resolution)
     return [min(channels * 2 ** (n - j), max_channels) for j in range(n + 1)]
+
+
+class PixelNorm(nn.Module):
+    """``[B, C, H, W]`` → same, each pixel's feature vector scaled to unit RMS over C
+    (ProGAN's pixelwise normalisation): keeps a BatchNorm-free generator's activations
+    from drifting in magnitude, without mixing images of the batch."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)

@@ -19,7 +19,7 @@ from artgan.config import SCHEMA_VERSION, from_dict, from_saved
 from artgan.config.migrate import migrate_model
 from artgan.errors import ArtganError
 from artgan.io.checkpoint import FORMAT as CKPT_FORMAT
-from artgan.io.checkpoint import atomic_torch_save, find_checkpoint, load_file
+from artgan.io.checkpoint import atomic_torch_save, find_checkpoint, first_line, load_file
 from artgan.models import LatentSpec, get_model, latent_spec
 from artgan.models.ema import standing_stats
 
@@ -51,40 +51,53 @@ def _build(
 
 
 def load_generator(source: str | Path) -> LoadedGenerator:
-    """Run folder, training checkpoint or exported file → a generator on the CPU."""
+    """Run folder, training checkpoint or exported file → a generator on the CPU.
+    A file with missing entries or weights that do not fit is a one-line error."""
     p = Path(source)
     if p.is_dir():
         p, _ = find_checkpoint(p)
     obj = load_file(p, kind="generator file")
-    if obj["format"] == CKPT_FORMAT:
-        if "config" not in obj:
-            raise ArtganError(f"'{p}' is an artgan checkpoint without a config; it is damaged")
-        cfg = from_saved(obj["config"]).to_dict()
-        res = cfg["data"]["resolution"]
-        G, E, latent = _build(cfg["model"], res)
-        G.load_state_dict(obj["models"]["G_ema"])
-        if E is not None:
-            E.load_state_dict(obj["models"]["E"])
-        # Standing BatchNorm statistics for the EMA weights (see models/ema.py).
-        G = standing_stats(G, latent)
-        model_cfg, classes = cfg["model"], obj.get("data", {}).get("class_names", [])
-        step = int(obj["step"])
-    elif obj["format"] == EXPORT_FORMAT:
-        if obj.get("version", 1) > EXPORT_VERSION:
-            raise ArtganError(f"'{p}' was exported by a newer artgan; upgrade artgan")
-        res, classes = obj["resolution"], obj.get("class_names", [])
-        model_cfg = migrate_model(obj["model"], obj.get("schema_version", 1), SCHEMA_VERSION)
-        step = obj.get("step")
-        G, E, latent = _build(model_cfg, res)
-        G.load_state_dict(obj["state_dict"])
-        if E is not None:
-            E.load_state_dict(obj["encoder"])
-    else:
+    if obj["format"] not in (CKPT_FORMAT, EXPORT_FORMAT):
         raise ArtganError(f"'{p}' is neither an artgan checkpoint nor an exported generator")
-    G.eval().requires_grad_(False)
+    try:
+        lg = _from_checkpoint(obj, p) if obj["format"] == CKPT_FORMAT else _from_export(obj, p)
+    except KeyError as exc:
+        raise ArtganError(f"'{p}' is damaged: it lacks the entry {exc}") from None
+    except (RuntimeError, TypeError, ValueError) as exc:  # load_state_dict: wrong shapes/keys
+        raise ArtganError(f"'{p}' is damaged: {first_line(exc)}") from None
+    lg.G.eval().requires_grad_(False)
+    if lg.E is not None:
+        lg.E.eval().requires_grad_(False)
+    return lg
+
+
+def _from_checkpoint(obj: dict[str, Any], p: Path) -> LoadedGenerator:
+    if "config" not in obj:
+        raise ArtganError(f"'{p}' is an artgan checkpoint without a config; it is damaged")
+    cfg = from_saved(obj["config"]).to_dict()
+    res = cfg["data"]["resolution"]
+    G, E, latent = _build(cfg["model"], res)
+    G.load_state_dict(obj["models"]["G_ema"])
     if E is not None:
-        E.eval().requires_grad_(False)
-    return LoadedGenerator(G, latent, dict(model_cfg), int(res), list(classes), str(p), E, step)
+        E.load_state_dict(obj["models"]["E"])
+    # Standing BatchNorm statistics for the EMA weights (see models/ema.py).
+    G = standing_stats(G, latent)
+    classes = obj.get("data", {}).get("class_names", [])
+    return LoadedGenerator(G, latent, dict(cfg["model"]), int(res), list(classes), str(p), E,
+                           int(obj["step"]))  # fmt: skip
+
+
+def _from_export(obj: dict[str, Any], p: Path) -> LoadedGenerator:
+    if obj.get("version", 1) > EXPORT_VERSION:
+        raise ArtganError(f"'{p}' was exported by a newer artgan; upgrade artgan")
+    res, classes = obj["resolution"], obj.get("class_names", [])
+    model_cfg = migrate_model(obj["model"], obj.get("schema_version", 1), SCHEMA_VERSION)
+    G, E, latent = _build(model_cfg, res)
+    G.load_state_dict(obj["state_dict"])
+    if E is not None:
+        E.load_state_dict(obj["encoder"])
+    return LoadedGenerator(G, latent, dict(model_cfg), int(res), list(classes), str(p), E,
+                           obj.get("step"))  # fmt: skip
 
 
 def export_generator(source: str | Path, out: str | Path) -> Path:

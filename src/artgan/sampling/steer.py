@@ -7,6 +7,7 @@ Codes are named ``cat`` (the categorical value, 0 … K−1) and ``c1`` … ``cL
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -30,6 +31,26 @@ def code_names(latent: LatentSpec) -> list[str]:
     return names + [f"c{i + 1}" for i in range(latent.n_continuous)]
 
 
+CODE_LIMIT = 10.0  # continuous codes are trained on [-1, 1]; beyond ±10 is only noise
+
+
+def check_code(name: str, value: float, latent: LatentSpec) -> float:
+    """``value`` for code ``name`` if it is valid: finite, ``cat`` an integer 0…K−1, a
+    continuous code within ±CODE_LIMIT; otherwise a one-line error."""
+    _check_name(name, latent)
+    if not math.isfinite(value):
+        raise ArtganError(f"code {name} must be a finite number, got {value}")
+    if name == "cat" and (value != int(value) or not 0 <= value < latent.n_categories):
+        raise ArtganError(
+            f"cat must be an integer from 0 to {latent.n_categories - 1}, got {value}"
+        )
+    if name != "cat" and abs(value) > CODE_LIMIT:
+        raise ArtganError(
+            f"{name} must lie within ±{CODE_LIMIT:g} (trained on [-1, 1]), got {value}"
+        )
+    return value
+
+
 def parse_codes(items: list[str], latent: LatentSpec) -> dict[str, float]:
     """``["cat=3", "c1=0.5"]`` → ``{"cat": 3.0, "c1": 0.5}``, checked against the model."""
     codes: dict[str, float] = {}
@@ -42,10 +63,10 @@ def parse_codes(items: list[str], latent: LatentSpec) -> dict[str, float]:
             value = float(raw)
         except ValueError:
             raise ArtganError(f"--code {name}: '{raw}' is not a number") from None
-        if name == "cat" and (value != int(value) or not 0 <= value < latent.n_categories):
-            raise ArtganError(
-                f"--code cat must be an integer from 0 to {latent.n_categories - 1}, got {raw}"
-            )
+        try:
+            check_code(name, value, latent)
+        except ArtganError as exc:
+            raise ArtganError(f"--code {exc}") from None
         if name != "cat" and abs(value) > 1:
             warnings.warn(
                 f"{name}={value} is outside [-1, 1], the range the codes were trained on; "
@@ -60,7 +81,7 @@ def apply_codes(latents: Tensor, codes: dict[str, float], latent: LatentSpec) ->
     """Overwrite code slots of ``latents`` ``[N, dim]`` (a new tensor is returned)."""
     out = latents.clone()
     for name, value in codes.items():
-        _check_name(name, latent)
+        check_code(name, value, latent)
         if name == "cat":
             sl = slice(latent.z_dim, latent.z_dim + latent.n_categories)
             out[:, sl] = 0.0

@@ -11,6 +11,11 @@
     GET  /api/gallery           gallery entries;  GET /gallery/NAME  one file
 
 Errors are JSON ``{"error": message}`` with a 4xx status; the page shows the message.
+Torch work runs on worker threads (one at a time: the engine holds a lock), so the event
+loop keeps answering cheap requests while a render or projection runs.
+GET endpoints have no side effects; POSTs take JSON (or the upload's multipart form) and
+the per-start token the page carries; foreign hosts and origins are refused
+(:mod:`artgan.studio.guard`).
 """
 
 from __future__ import annotations
@@ -22,12 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from PIL import Image
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from artgan.errors import ArtganError
-from artgan.studio.engine import Recipe, StudioEngine
+from artgan.studio.engine import Recipe, StudioEngine, finite, integer
 from artgan.studio.gallery import Gallery
+from artgan.studio.guard import LOOPBACK_NAMES, StudioGuard, new_token
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_UPLOAD_PIXELS = 40_000_000  # a decompression bomb is refused before decoding
@@ -69,25 +78,59 @@ def _size(n: int) -> str:
     return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.1f} KB"
 
 
-async def _recipe(request: Request) -> Recipe:
-    """The request's JSON body as a recipe; anything else is a 400 with a message."""
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The request's body as a JSON object; another content type is a 415, anything but
+    an object a 400 (both with a message)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise UploadError("send the request as application/json", 415)
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ArtganError("the request body is not JSON") from None
+    except RecursionError:
+        raise ArtganError("the request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ArtganError("the request body must be a JSON object")
-    return Recipe.from_json(body)
+    return body
 
 
-def create_app(engine: StudioEngine, studio_dir: str | Path) -> FastAPI:
+async def _recipe(request: Request) -> Recipe:
+    """The request's JSON body as a recipe."""
+    return Recipe.from_json(await _json_object(request))
+
+
+def create_app(
+    engine: StudioEngine,
+    studio_dir: str | Path,
+    token: str | None = None,
+    allowed_hosts: frozenset[str] | None = LOOPBACK_NAMES,
+) -> FastAPI:
+    """The studio app. ``token``: what POSTs must carry in ``X-Artgan-Token`` (a fresh
+    one by default; ``app.state.token``); ``allowed_hosts``: the Host names served
+    (None: any, for ``--allow-remote``)."""
     app = FastAPI(title="artgan studio", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.token = token = token or new_token()
+    app.add_middleware(StudioGuard, token=token, allowed_hosts=allowed_hosts)
     gallery = Gallery(studio_dir)
     page = resources.files("artgan.studio").joinpath("static/index.html").read_text()
+    page = page.replace("__ARTGAN_TOKEN__", token)
 
     @app.exception_handler(ArtganError)
     async def _artgan_error(request: Request, exc: ArtganError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=getattr(exc, "status", 400))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # 404 / 405 from routing, in the same {"error": …} form as every other answer
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_query(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own check of query parameters, in the studio's one-message form
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ())[1:]) or "request"
+        return JSONResponse({"error": f"{where}: {first.get('msg', 'invalid')}"}, 400)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
@@ -112,16 +155,20 @@ def _image_routes(app: FastAPI, engine: StudioEngine, gallery: Gallery) -> None:
     @app.post("/api/render")
     async def render(request: Request) -> Response:
         recipe = await _recipe(request)
-        return Response(engine.png(recipe), media_type="image/png")
+        return Response(await run_in_threadpool(engine.png, recipe), media_type="image/png")
 
     @app.get("/api/download")
     def download(q: str) -> Response:
         try:
-            recipe = Recipe.from_json(json.loads(q))
-        except json.JSONDecodeError:
+            body = json.loads(q)
+        except (json.JSONDecodeError, RecursionError):
             raise ArtganError("q must be a JSON recipe") from None
+        if not isinstance(body, dict):
+            raise ArtganError("q must be a JSON object (a recipe)")
+        recipe = Recipe.from_json(body)
+        # No gallery entry: a GET has no side effects (another page could fill the disk
+        # with <img> tags otherwise); "Keep" stores an image.
         data = engine.png(recipe, exact=True, fast_encode=False)
-        gallery.add(data, "download", "png", recipe.__dict__)
         name = f"artgan-seed{recipe.seed}.png" if recipe.projection is None else "artgan-edit.png"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         return Response(data, media_type="image/png", headers=headers)
@@ -129,19 +176,19 @@ def _image_routes(app: FastAPI, engine: StudioEngine, gallery: Gallery) -> None:
     @app.post("/api/keep")
     async def keep(request: Request) -> dict[str, Any]:
         recipe = await _recipe(request)
-        data = engine.png(recipe, exact=True, fast_encode=False)
-        return gallery.add(data, "kept", "png", recipe.__dict__)
+        data = await run_in_threadpool(engine.png, recipe, True, False)  # exact, best PNG
+        return await run_in_threadpool(gallery.add, data, "kept", "png", recipe.__dict__)
 
     @app.post("/api/interpolate")
     async def interpolate(request: Request) -> dict[str, Any]:
-        body = await request.json()
-        try:
-            a, b = int(body["a"]), int(body["b"])
-            steps, fps = int(body.get("steps", 16)), float(body.get("fps", 12))
-        except (KeyError, TypeError, ValueError):
-            raise ArtganError("interpolate needs gallery ids a and b (and steps, fps)") from None
+        body = await _json_object(request)
+        if "a" not in body or "b" not in body:
+            raise ArtganError("interpolate needs gallery ids a and b (and steps, fps)")
+        a, b = integer(body["a"], "a", 1, 10**9), integer(body["b"], "b", 1, 10**9)
+        steps = integer(body.get("steps", 16), "steps", 2, 120)
+        fps = finite(body.get("fps", 12), "fps", 1, 60)
         ra, rb = Recipe.from_json(gallery.recipe(a)), Recipe.from_json(gallery.recipe(b))
-        data = engine.interpolation_gif(ra, rb, steps, fps)
+        data = await run_in_threadpool(engine.interpolation_gif, ra, rb, steps, fps)
         return gallery.add(data, "path", "gif", {"a": a, "b": b, "steps": steps, "fps": fps})
 
 
@@ -150,7 +197,12 @@ def _gallery_routes(app: FastAPI, engine: StudioEngine, gallery: Gallery) -> Non
 
     @app.post("/api/project")
     async def project(request: Request) -> dict[str, Any]:
-        length = int(request.headers.get("content-length") or 0)
+        # Without a length (a chunked upload) the form parser would spool any amount to
+        # disk before the size check; browsers always send one for a file form.
+        try:
+            length = int(request.headers["content-length"])
+        except (KeyError, ValueError):
+            raise UploadError("send the upload with a Content-Length", 411) from None
         if length > MAX_UPLOAD_BYTES + 64 * 1024:  # refuse before reading the body
             raise UploadError(f"the upload is larger than {_size(MAX_UPLOAD_BYTES)}", 413)
         form = await request.form(max_files=1, max_fields=4)
@@ -159,7 +211,7 @@ def _gallery_routes(app: FastAPI, engine: StudioEngine, gallery: Gallery) -> Non
             raise UploadError("choose an image file to upload", 400)
         # Read one byte past the limit, so an oversized file is recognised as such.
         image = read_painting(await upload.read(MAX_UPLOAD_BYTES + 1), MAX_UPLOAD_BYTES)
-        pid, recon, codes = engine.project_image(image)
+        pid, recon, codes = await run_in_threadpool(engine.project_image, image)
         buf = io.BytesIO()
         Image.fromarray(recon).save(buf, format="PNG")
         entry = gallery.add(buf.getvalue(), "projection", "png", {"projection": pid,

@@ -11,6 +11,7 @@ files are re-rendered exactly as ``artgan generate`` renders (fp32, channels_las
 from __future__ import annotations
 
 import io
+import math
 import shlex
 import threading
 import time
@@ -45,22 +46,52 @@ class Recipe:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Recipe:
-        try:
-            r = cls(
-                seed=int(d.get("seed", 0)),
-                projection=d.get("projection") or None,
-                codes={str(k): float(v) for k, v in (d.get("codes") or {}).items()},
-                truncation=float(d["truncation"]) if d.get("truncation") else None,
-                equalize=bool(d.get("equalize", False)),
-                upscale=int(d.get("upscale", 1)),
-            )
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise ArtganError(f"bad image request: {exc}") from None
+        """A recipe from a request's JSON object; every field is checked by type and
+        range (JSON has no NaN, but Python's parser accepts it, and 1e400 is inf)."""
+        unknown = set(d) - {"seed", "projection", "codes", "truncation", "equalize", "upscale"}
+        if unknown:
+            raise ArtganError(f"unknown recipe field(s) {sorted(unknown)}")
+        codes = d.get("codes") or {}
+        if not isinstance(codes, dict):
+            raise ArtganError('codes must be an object like {"cat": 1, "c1": 0.5}')
+        projection = d.get("projection")
+        if projection is not None and not isinstance(projection, str):
+            raise ArtganError("projection must be the id an upload returned")
+        truncation = d.get("truncation")
+        r = cls(
+            seed=integer(d.get("seed", 0), "seed", 0, 2**63 - 1),
+            projection=projection or None,
+            codes={str(k): finite(v, f"code {k}") for k, v in codes.items()},
+            # 0 or null: no truncation (the page's slider at its left end)
+            truncation=None if truncation in (None, 0) else finite(truncation, "truncation", 0, 10),
+            equalize=_boolean(d.get("equalize", False), "equalize"),
+            upscale=integer(d.get("upscale", 1), "upscale", 1, 4),
+        )
         if r.upscale not in UPSCALES:
             raise ArtganError(f"upscale must be one of {UPSCALES}, got {r.upscale}")
-        if not 0 <= r.seed < 2**63:
-            raise ArtganError(f"seed must be a non-negative integer, got {r.seed}")
         return r
+
+
+def integer(v: Any, name: str, lo: int, hi: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ArtganError(f"{name} must be an integer, got {v!r}")
+    if not lo <= v <= hi:
+        raise ArtganError(f"{name} must be an integer from {lo} to {hi}, got {v}")
+    return v
+
+
+def finite(v: Any, name: str, lo: float = -math.inf, hi: float = math.inf) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ArtganError(f"{name} must be a finite number, got {v!r}")
+    if not lo <= v <= hi:
+        raise ArtganError(f"{name} must lie in [{lo:g}, {hi:g}], got {v}")
+    return float(v)
+
+
+def _boolean(v: Any, name: str) -> bool:
+    if not isinstance(v, bool):
+        raise ArtganError(f"{name} must be true or false, got {v!r}")
+    return v
 
 
 class StudioEngine:
@@ -135,12 +166,7 @@ class StudioEngine:
         unknown = set(r.codes) - known
         if unknown:
             raise ArtganError(f"unknown code(s) {sorted(unknown)}; this model has {sorted(known)}")
-        codes = dict(r.codes)
-        if "cat" in codes:
-            k = codes["cat"]
-            if k != int(k) or not 0 <= k < self.lg.latent.n_categories:
-                raise ArtganError(f"cat must be 0…{self.lg.latent.n_categories - 1}, got {k}")
-        return apply_codes(base, codes, self.lg.latent)
+        return apply_codes(base, dict(r.codes), self.lg.latent)  # checks every value
 
     def render(self, r: Recipe, exact: bool = False) -> np.ndarray:
         """``[H, W, 3]`` uint8 after post-processing (``exact``: as ``artgan generate``)."""

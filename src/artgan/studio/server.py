@@ -13,8 +13,7 @@ import uvicorn
 from artgan.errors import ArtganError
 from artgan.studio.app import create_app
 from artgan.studio.engine import StudioEngine
-
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+from artgan.studio.guard import LOOPBACK_NAMES
 
 
 def studio_folder(source: str | Path, out: str | Path | None = None) -> Path:
@@ -35,14 +34,34 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def _check_free(host: str, port: int) -> None:
+    """A port another program holds is a one-line error here, not uvicorn's log line and
+    exit status 3 after the URL was already printed."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise ArtganError(f"port {port} on {host} is in use; choose another with --port "
+                              "(0 picks a free one)") from None  # fmt: skip
+
+
 def make_server(source: str | Path, host: str = "127.0.0.1", port: int = 7860,
-                out: str | Path | None = None, precision: str = "auto"):  # fmt: skip
-    """(uvicorn.Server, URL, engine); the caller runs it."""
+                out: str | Path | None = None, precision: str = "auto",
+                allow_remote: bool = False):  # fmt: skip
+    """(uvicorn.Server, URL, engine); the caller runs it. A host other than loopback
+    needs ``allow_remote`` (then any Host name is served; the token still guards POSTs)."""
+    if host not in LOOPBACK_NAMES and not allow_remote:
+        raise ArtganError(f"--host {host} would let anyone who can reach this machine use "
+                          "the studio; add --allow-remote if that is what you want")  # fmt: skip
+    if not 0 <= port <= 65535:
+        raise ArtganError(f"--port {port} is not a TCP port (0-65535; 0 picks a free one)")
     if not Path(source).exists():
         raise ArtganError(f"'{source}' is neither a run folder nor a generator file")
     engine = StudioEngine(source, precision)
-    app = create_app(engine, studio_folder(source, out))
+    hosts = LOOPBACK_NAMES if host in LOOPBACK_NAMES else None
+    app = create_app(engine, studio_folder(source, out), allowed_hosts=hosts)
     port = port or free_port(host)
+    _check_free(host, port)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     return uvicorn.Server(config), f"http://{host}:{port}/", engine
 
@@ -59,11 +78,12 @@ def serve_in_thread(server) -> threading.Thread:
     return thread
 
 
-def run_studio(source: str, host: str, port: int, out: str | None, precision: str) -> int:
-    if host not in LOOPBACK:
+def run_studio(source: str, host: str, port: int, out: str | None, precision: str,
+               allow_remote: bool = False) -> int:  # fmt: skip
+    server, url, engine = make_server(source, host, port, out, precision, allow_remote)
+    if host not in LOOPBACK_NAMES:
         print(f"artgan: warning: serving on {host}: anyone who can reach this machine can "
               "use the studio and upload files", file=sys.stderr)  # fmt: skip
-    server, url, engine = make_server(source, host, port, out, precision)
     print(f"artgan studio: {engine.info()['model']} at {engine.lg.resolution}px, previews in "
           f"{engine.fast_rt.precision}; gallery in {studio_folder(source, out)}")  # fmt: skip
     print(f"open {url}  (Ctrl-C stops)", flush=True)

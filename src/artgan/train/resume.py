@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def resume_config(
     try:
         ckpt = load_checkpoint(path)
     except ArtganError as exc:
-        others = [str(f) for _, f in CheckpointManager(run_dir).step_files() if f != path]
+        others = _readable_others(CheckpointManager(run_dir), path)
         hint = (
             f"; older checkpoints you can pass to --resume: {', '.join(others)}" if others else ""
         )
@@ -63,3 +64,19 @@ def resume_config(
             f"{'; '.join(parts)}. Start a new run with --out instead"
         )
     return cfg, ckpt, run_dir
+
+
+def _readable_others(ckpts: CheckpointManager, broken: Path) -> list[str]:
+    """Checkpoints of the run other than ``broken`` that load, newest first. ``latest.pt``
+    is a hard link to the newest ``ckpt_N.pt``, so that one is the same damaged file and
+    is not offered."""
+    out = []
+    for _, f in reversed(ckpts.step_files()):
+        try:
+            if os.path.samefile(f, broken):
+                continue
+            load_checkpoint(f)
+        except (OSError, ArtganError):
+            continue
+        out.append(str(f))
+    return out

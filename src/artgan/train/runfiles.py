@@ -15,6 +15,7 @@ from artgan import __version__
 from artgan.config import Config, replace
 from artgan.data import ImageSet, absolute_data_path
 from artgan.errors import ArtganError
+from artgan.io.atomic import make_dir, remove_stale_temps
 
 
 def resolved_config(cfg: Config, n_classes: int) -> Config:
@@ -67,6 +68,19 @@ def check_same_data(dataset: ImageSet, ckpt: dict[str, Any]) -> None:
         )
 
 
+def check_new_run_folder(run_dir: Path, has_checkpoints: bool) -> None:
+    """Refuse to start a new run where one would destroy something: another run's
+    checkpoints, or a user's own ``config.yaml`` (one without a run's ``run.json``)."""
+    if has_checkpoints:
+        raise ArtganError(
+            f"run folder '{run_dir}' already holds checkpoints; continue it with "
+            f"`artgan train --resume {run_dir}` or choose another --out"
+        )
+    if (run_dir / "config.yaml").is_file() and not (run_dir / "run.json").is_file():
+        raise ArtganError(f"'{run_dir}' holds a config.yaml that is not an artgan run's; a "
+                          "run would overwrite it: choose another --out")  # fmt: skip
+
+
 def write_run_files(
     run_dir: Path,
     cfg: Config,
@@ -75,7 +89,10 @@ def write_run_files(
     test_idx: np.ndarray,
     device: str,
 ) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(run_dir, "run folder")
+    # A run killed mid-write (kill -9, power loss) leaves atomic writes' temp files.
+    for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
+        remove_stale_temps(folder)
     (run_dir / "config.yaml").write_text(cfg.to_yaml())
     files = dataset.files
     split = {

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from artgan.config import WGANGPLoss
 from artgan.losses import (
     LOSSES,
     AdversarialLoss,
@@ -17,6 +18,7 @@ from artgan.losses import (
     drift_penalty,
     gradient_penalty,
     per_sample_score,
+    r1_penalty,
 )
 from artgan.models import GeneratorObjective, Latent
 from artgan.models.ema import ema_decay_at, update_ema
@@ -60,7 +62,7 @@ def gan_step(
     with rt.autocast():
         fake_out_g = D(_augment(state, c.fake, t, 0, "g", shard))
     loss_g = loss.g_loss(fake_out_g)
-    terms = objective(G, state.E, c.fake, c.draw, c.real, c.labels, rt) if objective else {}
+    terms = objective(G, state.E, c.fake, c.draw, c.real, c.labels, rt, t) if objective else {}
     _update(state.opt_g, loss_g + terms["total"] if terms else loss_g, shard)
     D.requires_grad_(True)
 
@@ -74,8 +76,8 @@ def gan_step(
         "d_real": _mean_score(c.real_out),
         "d_fake": _mean_score(c.fake_out),
     }
-    if c.gp is not None:
-        out["gp"] = c.gp.detach()
+    if c.gp is not None:  # the last critic step's penalty, under its name
+        out["gp" if loss.gradient_penalty else "r1"] = c.gp.detach()
     if state.d_aug is not None and state.d_aug.ada is not None:
         out["ada_p"] = torch.tensor(state.d_aug.p)
     out.update({f"g_{k}": v.detach() for k, v in terms.items() if k != "total"})
@@ -152,19 +154,27 @@ def _critic_loss(
     fake_out: Scores,
     shard: Shard,
 ) -> tuple[Tensor, Tensor | None]:
-    """Critic step ``k``'s loss and its gradient penalty (None without one)."""
-    cfg = state.cfg
+    """Critic step ``k``'s loss and its penalty (the gradient penalty or R1; None
+    without one, or on a critic step that a lazy ``loss.reg_every`` skips)."""
+    lc = state.cfg.loss
     loss_d = loss.d_loss(real_out, fake_out)
-    if not loss.gradient_penalty:
-        return loss_d, None
-    gen = generator_for(cfg.train.seed, state.step, k, "gp")
-    # In fp32: the penalty is a function of gradient norms, and bf16's 8-bit mantissa in
-    # the double backward made the critic unstable.
-    gp = gradient_penalty(state.D, real, fake, gen, None, shard.world, shard.rank)
-    loss_d = loss_d + cfg.loss.gp_weight * gp
-    if cfg.loss.drift_weight > 0:
-        loss_d = loss_d + cfg.loss.drift_weight * drift_penalty(real_out)
-    return loss_d, gp
+    # Lazy regularisation counts critic steps, so with n_critic > 1 it spreads over them.
+    due = (state.step * state.cfg.optim.n_critic + k) % lc.reg_every == 0
+    if isinstance(lc, WGANGPLoss):
+        gp = None
+        if due:
+            gen = generator_for(state.cfg.train.seed, state.step, k, "gp")
+            # In fp32: the penalty is a function of gradient norms, and bf16's 8-bit
+            # mantissa in the double backward made the critic unstable.
+            gp = gradient_penalty(state.D, real, fake, gen, None, shard.world, shard.rank)
+            loss_d = loss_d + (lc.gp_weight * lc.reg_every) * gp
+        if lc.drift_weight > 0:
+            loss_d = loss_d + lc.drift_weight * drift_penalty(real_out)
+        return loss_d, gp
+    if lc.r1_gamma > 0 and due:
+        r1 = r1_penalty(state.D, real)
+        return loss_d + (0.5 * lc.r1_gamma * lc.reg_every) * r1, r1
+    return loss_d, None
 
 
 def _update(opt: torch.optim.Optimizer, loss: Tensor, shard: Shard) -> None:

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from artgan.config import Config
 from artgan.data import ImageSet, absolute_data_path, load_dataset, split_indices
-from artgan.errors import ArtganError
+from artgan.errors import Interrupted
 from artgan.evaluation import FIDMonitor
 from artgan.io.checkpoint import CheckpointManager
 from artgan.io.images import save_grid
@@ -35,7 +35,13 @@ from artgan.runtime import Runtime, resolve_precision, setup_runtime
 from artgan.train.batches import BatchSource
 from artgan.train.logger import MetricLog
 from artgan.train.rng import generator_for
-from artgan.train.runfiles import check_same_data, data_info, resolved_config, write_run_files
+from artgan.train.runfiles import (
+    check_new_run_folder,
+    check_same_data,
+    data_info,
+    resolved_config,
+    write_run_files,
+)
 from artgan.train.state import GANState, build_state
 from artgan.train.step import gan_step
 
@@ -62,11 +68,8 @@ class Trainer:
         # Under torchrun every rank trains its shard; rank 0 alone writes anything.
         self.main = self.rt.shard.is_main
         self.ckpts = CheckpointManager(self.run_dir, cfg.train.keep_checkpoints)
-        if resume_state is None and self.ckpts.step_files():
-            raise ArtganError(
-                f"run folder '{self.run_dir}' already holds checkpoints; continue it with "
-                f"`artgan train --resume {self.run_dir}` or choose another --out"
-            )
+        if resume_state is None:
+            check_new_run_folder(self.run_dir, bool(self.ckpts.step_files()))
         d = cfg.data
         self.dataset = dataset or load_dataset(
             absolute_data_path(d.path), d.resolution, d.fit, d.cache_dir,
@@ -234,8 +237,8 @@ class Trainer:
             last_ckpt = self.save_checkpoint()
             if self.main:
                 self.log.plot()
-            raise ArtganError(
-                f"interrupted at step {self.state.step}; checkpoint saved to {last_ckpt}. "
+            raise Interrupted(
+                f"at step {self.state.step}; checkpoint saved to {last_ckpt}. "
                 f"Continue with: artgan train --resume {self.run_dir}"
             )
         if last_ckpt is None:  # already at or past `end` when called

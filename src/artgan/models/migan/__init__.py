@@ -40,6 +40,7 @@ def _generator(cfg: MIGANConfig, latent: LatentSpec, resolution: int) -> nn.Modu
         use_eca=cfg.use_eca,
         cond_channels=cfg.cond_channels,
         balance_codes=cfg.balance_codes,
+        pixel_norm=cfg.g_norm == "pixel",
     )
 
 

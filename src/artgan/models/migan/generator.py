@@ -5,12 +5,14 @@ image, no BatchNorm):
 
     latent [B, z_dim+K+L] ─ linear ─ LeakyReLU → [B, C0, 4, 4]
     codes [B, K+L] ─ SFTConditionNet → K [B, Cc, 8, 8]     (shared by every SFT layer)
-    stage i (output 8·2^i px):  nearest ×2 → 3×3 conv → LeakyReLU → AMS → SFT(·, K)
+    stage i (output 8·2^i px):  nearest ×2 → 3×3 conv → LeakyReLU [→ PixelNorm] → AMS → SFT(·, K)
     S-ECA (SA → ECA) once, after the stage at min(32, R/2) px
     3×3 conv → tanh → [B, 3, R, R]
 
 A disabled module is not constructed at all, so each ablation switch removes exactly that
-module's parameters.
+module's parameters. ``pixel_norm`` (off by default, one of the readings in
+docs/migan.md) normalises every pixel's features after the first layer and each stage's
+activation, as ProGAN does in its BatchNorm-free generator.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from artgan.nn import SECA, AMSBlock, SFTConditionNet, SFTLayer
-from artgan.nn.blocks import attention_resolution, he_init, upsample_widths
+from artgan.nn.blocks import PixelNorm, attention_resolution, he_init, upsample_widths
 
 
 @torch.no_grad()
@@ -52,17 +54,26 @@ class _GenStage(nn.Module):
     """``[B, c_in, r, r]`` (+ condition map) → ``[B, c_out, 2r, 2r]``."""
 
     def __init__(
-        self, c_in: int, c_out: int, use_ams: bool, use_sft: bool, cond_channels: int
+        self,
+        c_in: int,
+        c_out: int,
+        use_ams: bool,
+        use_sft: bool,
+        cond_channels: int,
+        pixel_norm: bool = False,
     ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
         he_init(self.conv)
         self.act = nn.LeakyReLU(0.2)
+        self.norm = PixelNorm() if pixel_norm else None
         self.ams = AMSBlock(c_out) if use_ams else None
         self.sft = SFTLayer(c_out, cond_channels, hidden=cond_channels) if use_sft else None
 
     def forward(self, x: Tensor, cond: Tensor | None) -> Tensor:
         x = self.act(self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest")))
+        if self.norm is not None:
+            x = self.norm(x)
         if self.ams is not None:
             x = self.ams(x)
         if self.sft is not None:
@@ -91,6 +102,7 @@ class MIGANGenerator(nn.Module):
         use_eca: bool = True,
         cond_channels: int = 32,
         balance_codes: bool = True,
+        pixel_norm: bool = False,
     ) -> None:
         super().__init__()
         # widths[j] is the width at 4·2^j px: C0 at 4×4 down to `channels` at R.
@@ -107,9 +119,11 @@ class MIGANGenerator(nn.Module):
         if balance_codes:
             balance_code_columns(self.fc.weight, z_dim, n_categories, n_continuous)
         self.act = nn.LeakyReLU(0.2)
+        self.norm = PixelNorm() if pixel_norm else None
         self.cond_net = SFTConditionNet(self.code_dim, cond_channels) if has_sft else None
         self.stages = nn.ModuleList(
-            _GenStage(widths[i], widths[i + 1], use_ams, has_sft, cond_channels) for i in range(n)
+            _GenStage(widths[i], widths[i + 1], use_ams, has_sft, cond_channels, pixel_norm)
+            for i in range(n)
         )
         # S-ECA goes after the stage whose output is at attention_resolution(R) px;
         # index −1 means the 4×4 base (only for R = 8).
@@ -122,6 +136,8 @@ class MIGANGenerator(nn.Module):
     def forward(self, latent: Tensor) -> Tensor:
         b = latent.shape[0]
         h = self.act(self.fc(latent)).view(b, self.widths[0], 4, 4)
+        if self.norm is not None:
+            h = self.norm(h)
         cond = None
         if self.cond_net is not None:
             # [one-hot | continuous] are the trailing K + L entries of the flat latent.

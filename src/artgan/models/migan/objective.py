@@ -7,6 +7,11 @@ MIGAN's encoder E closes two cycles (SPEC §1):
 ``L_G = L_adv + λ_I·L_I + λ·L_MS + η·L_per``. The image cycle runs on
 ``model.cycle_batch`` real images of the batch (every (B / cycle_batch)-th one): on a CPU
 the VGG pass over a full batch would cost more than the rest of the step.
+
+Two readings the paper leaves open are switches (docs/migan.md measures them):
+``model.cycle_ramp`` raises λ and η linearly over the first generator steps, and
+``model.cycle_trains = "encoder"`` lets the image cycle train E alone (x̂ is computed
+with G's weights detached, so the gradient still reaches E through G).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ class MIGANObjective:
         real: Tensor,
         labels: Tensor,
         rt: Runtime,
+        step: int = 0,
     ) -> dict[str, Tensor]:
         c = self.cfg
         assert E is not None, "MIGANObjective needs a model with an encoder"
@@ -66,7 +72,7 @@ class MIGANObjective:
             x = real[keep]
             with rt.autocast():
                 enc_x = E(x)
-                x_hat = G(E.to_latent(enc_x))
+                x_hat = self._decode(G, E.to_latent(enc_x))
             if c.labels_as_code:
                 y = labels[keep]
                 known = y >= 0
@@ -76,14 +82,28 @@ class MIGANObjective:
                     total = total + c.lambda_info * terms["label"]
             if c.lambda_ms > 0:
                 terms["ms"] = ms_ssim_l1_loss(x_hat.float(), x.float(), alpha=c.ms_alpha)
-                total = total + c.lambda_ms * terms["ms"]
+                total = total + self._ramped(c.lambda_ms, step) * terms["ms"]
             if self.vgg is not None:
                 with rt.autocast():
                     fa, fb = self.vgg(x_hat), self.vgg(x)
                 terms["per"] = perceptual_distance(fa, fb).mean()
-                total = total + c.eta_per * terms["per"]
+                total = total + self._ramped(c.eta_per, step) * terms["per"]
         terms["total"] = total
         return terms
+
+    def _ramped(self, weight: float, step: int) -> float:
+        """``weight`` at generator step ``step`` under ``model.cycle_ramp``."""
+        ramp = self.cfg.cycle_ramp
+        return weight if ramp == 0 else weight * min(1.0, (step + 1) / ramp)
+
+    def _decode(self, G: nn.Module, latent: Tensor) -> Tensor:
+        """``G(latent)`` ``[b, 3, R, R]``; with ``cycle_trains = "encoder"`` through
+        detached copies of G's weights, so the image cycle's gradient reaches E only."""
+        if self.cfg.cycle_trains == "generator+encoder":
+            return G(latent)
+        frozen = {n: p.detach() for n, p in G.named_parameters()}
+        frozen.update(G.named_buffers())
+        return torch.func.functional_call(G, frozen, (latent,))
 
 
 def cycle_rows(cycle_batch: int, local_batch: int, shard: Shard) -> torch.Tensor:
