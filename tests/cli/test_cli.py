@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from PIL import Image
 
 from artgan.cli import main
+from artgan.io import checkpoint as ck
 from helpers import ROOT
 
 TINY = [
@@ -179,12 +181,21 @@ def test_augment_preview_writes_paintings_and_their_augmented_draws(tmp_path, ca
      (lambda r, t: ["generate", str(r), "--out", str(t / "a-file")], "is a file, not a folder"),
      (lambda r, t: ["export", str(r), "--out", str(t)], "is a folder"),
      (lambda r, t: ["studio", str(r), "--port", "70000"], "not a TCP port"),
-     (lambda r, t: ["studio", str(r), "--host", "0.0.0.0"], "--allow-remote")],
+     (lambda r, t: ["studio", str(r), "--host", "0.0.0.0"], "--allow-remote"),
+     (lambda r, t: ["project", str(r), str(t)], "is a folder"),
+     (lambda r, t: ["generate", str(t / "empty.pt")], "truncated or corrupt"),
+     (lambda r, t: ["export", str(t / "empty.pt"), "--out", str(t / "e.pt")], "truncated"),
+     (lambda r, t: ["generate", str(t / "noconfig.pt")], "without a config"),
+     (lambda r, t: ["train", "--resume", str(t / "noconfig.pt")], "holds no config"),
+     (lambda r, t: ["studio", str(t / "noresolution.pt")], "lacks the entry 'resolution'")],
 )  # fmt: skip
 def test_bad_values_are_one_line_errors(make_args, message, trained_run, tmp_path, capsys):
     (tmp_path / "latin1.yaml").write_bytes("train:\n  steps: 3 # caf\xe9\n".encode("latin-1"))
     (tmp_path / "broken.yaml").write_text("train:\n  steps: [1\n")
     (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    torch.save({"format": ck.FORMAT, "version": ck.VERSION, "step": 3}, tmp_path / "noconfig.pt")
+    torch.save({"format": "artgan-generator", "version": 1}, tmp_path / "noresolution.pt")
     assert main(make_args(trained_run, tmp_path)) == 2
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("artgan: error: ")]

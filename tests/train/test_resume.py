@@ -156,3 +156,21 @@ def test_resume_of_empty_or_missing_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ArtganError, match="holds no checkpoints"):
         resume_config(tmp_path / "empty", [])
+
+
+def test_a_truncated_latest_offers_only_readable_other_checkpoints(tmp_path, tiny_data):
+    cfg = tiny_config({"train": {"ckpt_every": 1, "keep_checkpoints": 3}})
+    Trainer(cfg, tmp_path / "r", dataset=tiny_data).fit(until_step=3)
+    folder = tmp_path / "r" / "checkpoints"
+    latest = folder / "latest.pt"
+    newest = folder / "ckpt_0000003.pt"
+    assert os.path.samefile(latest, newest)  # a hard link: truncating one truncates both
+    data = latest.read_bytes()
+    with open(latest, "r+b") as f:
+        f.truncate(len(data) // 2)
+    with pytest.raises(ArtganError) as err:
+        resume_config(tmp_path / "r", [])
+    msg = str(err.value)
+    assert "truncated or corrupt" in msg and "weights_only" not in msg
+    offered = msg.split("pass to --resume: ")[1].split(", ")
+    assert offered == [str(folder / "ckpt_0000002.pt"), str(folder / "ckpt_0000001.pt")]

@@ -71,6 +71,8 @@ def cmd_project(a: argparse.Namespace) -> int:
     lg = load_generator(a.source)
     images = []
     for p in a.images:
+        if Path(p).is_dir():
+            raise ArtganError(f"'{p}' is a folder; pass image files to project")
         if not Path(p).is_file():
             raise ArtganError(f"image '{p}' does not exist")
         try:
