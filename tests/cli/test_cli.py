@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +86,23 @@ def test_exported_generator_reproduces_the_run_bit_for_bit(run_dir, tmp_path):
     assert main(["generate", str(exp), "--n", "3", "--out", str(b)]) == 0
     for i in range(3):
         assert np.array_equal(_png(a / f"seed{i:06d}.png"), _png(b / f"seed{i:06d}.png"))
+
+
+def test_export_writes_a_model_card_that_matches_the_checkpoint(run_dir, tmp_path, capsys):
+    exp = tmp_path / "g.pt"
+    assert main(["export", str(run_dir), "--out", str(exp)]) == 0
+    card = (tmp_path / "g.md").read_text()
+    ckpt = ck.load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    assert card.startswith("# dcgan generator, 16×16 px")
+    assert f"training step {ckpt['step']}" in card
+    assert f"{ckpt['data']['n_train']} trained on" in card
+    assert hashlib.sha256(exp.read_bytes()).hexdigest() in card
+    assert yaml.safe_load(card.split("```yaml\n")[1].split("```")[0]) == ckpt["config"]
+    assert f"artgan generate {exp} --n 16 --seed 0" in card
+    # an export of an export has no training record: no card, and says so
+    assert main(["export", str(exp), "--out", str(tmp_path / "again.pt")]) == 0
+    assert not (tmp_path / "again.md").exists()
+    assert "no model card" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,12 @@ import argparse
 
 from artgan.cli.common import DEVICES, PRECISIONS, at_least, default_out
 from artgan.errors import ArtganError
-from artgan.io.atomic import make_dir
+from artgan.io.atomic import atomic_write, make_dir
 from artgan.io.images import make_grid, save_png, to_uint8
 from artgan.models import latents_for_seeds
 from artgan.runtime import setup_runtime
 from artgan.sampling import apply_codes, export_generator, generate, load_generator, parse_codes
+from artgan.sampling.card import model_card
 
 
 def run_generate(a: argparse.Namespace) -> int:
@@ -41,6 +42,14 @@ def run_export(a: argparse.Namespace) -> int:
                           f"{target / 'generator.pt'}")  # fmt: skip
     path = export_generator(a.source, target)
     print(f"exported generator to {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    try:
+        card = model_card(a.source, path)
+    except ArtganError:  # the source is itself an export: no training record to describe
+        print("no model card: the source is an exported file, not a run or checkpoint")
+        return 0
+    with atomic_write(path.with_suffix(".md")) as f:
+        f.write(card.encode())
+    print(f"model card: {path.with_suffix('.md')}")
     return 0
 
 

@@ -11,19 +11,21 @@ import argparse
 import sys
 import warnings
 
-from artgan.cli import augment, evaluate, experiments, generate, steer, studio, train
+from artgan import __version__
+from artgan.cli import augment, doctor, evaluate, experiments, generate, steer, studio, train
 from artgan.errors import ArtganError, Interrupted
 
 # Every command family, in the order `artgan --help` lists them; each module's
 # add_parsers(sub) adds its sub-commands (train; augment-preview; generate, export;
-# traverse, interpolate, project; studio; evaluate; compare, ablate).
-COMMANDS = (train, augment, generate, steer, studio, evaluate, experiments)
+# traverse, interpolate, project; studio; evaluate; compare, ablate; doctor).
+COMMANDS = (train, augment, generate, steer, studio, evaluate, experiments, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="artgan", description="AI art creation with GANs (CPU first, offline)."
     )
+    p.add_argument("--version", action="version", version=f"artgan {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.add_parsers(sub)

