@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
     {"models"},
     {"sampling"},
     {"evaluation"},
+    {"api"},  # the scripting facade over sampling and evaluation (never the trainer)
     {"train"},
     {"experiments", "studio"},
     {"cli"},

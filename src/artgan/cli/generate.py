@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from artgan.api import Generator
 from artgan.cli.common import DEVICES, PRECISIONS, at_least, default_out
 from artgan.errors import ArtganError
 from artgan.io.atomic import atomic_write, make_dir
-from artgan.io.images import make_grid, save_png, to_uint8
-from artgan.models import latents_for_seeds
-from artgan.runtime import setup_runtime
-from artgan.sampling import apply_codes, export_generator, generate, load_generator, parse_codes
+from artgan.io.images import make_grid, save_png
+from artgan.sampling import export_generator, parse_codes
 from artgan.sampling.card import model_card
 
 
 def run_generate(a: argparse.Namespace) -> int:
     at_least(a.n, 1, "--n")
-    rt = setup_runtime(a.device, a.precision, a.threads, channels_last=True)
-    lg = load_generator(a.source)
+    g = Generator.load(a.source, a.precision, a.device, a.threads)  # the Python API's call
     seeds = list(range(a.seed, a.seed + a.n))
-    codes = parse_codes(a.code or [], lg.latent)
-    latents = apply_codes(latents_for_seeds(lg.latent, seeds, a.truncation), codes, lg.latent)
-    imgs = to_uint8(generate(lg, latents, rt))
+    imgs = g.generate(seeds, parse_codes(a.code or [], g.lg.latent), a.truncation)
     out = default_out(a, "generated")
     make_dir(out)
     if not a.grid_only:

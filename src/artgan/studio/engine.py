@@ -24,6 +24,7 @@ import torch
 from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
+from artgan.api import Generator
 from artgan.errors import ArtganError
 from artgan.io.images import to_uint8
 from artgan.models import latents_for_seeds
@@ -98,9 +99,11 @@ class StudioEngine:
     """Thread-safe: requests arrive on a thread pool, torch work is serialised."""
 
     def __init__(self, source: str | Path, precision: str = "auto") -> None:
-        self.lg = load_generator(source)
-        self.source = Path(source)
         self.exact_rt = Runtime(torch.device("cpu"), "fp32", channels_last=True)
+        # Exact renders are the Python API's (artgan.api), so downloads match scripts too.
+        self.api = Generator(load_generator(source), self.exact_rt)
+        self.lg = self.api.lg
+        self.source = Path(source)
         self.projections: dict[str, torch.Tensor] = {}
         self._lock = threading.Lock()
         self.fast_rt = self._pick_fast_runtime(precision)
@@ -156,17 +159,16 @@ class StudioEngine:
     # ------------------------------------------------------------------- rendering
     def latent(self, r: Recipe) -> torch.Tensor:
         """``[1, dim]`` for a recipe (codes applied over the seed's or projection's)."""
-        if r.projection is not None:
-            if r.projection not in self.projections:
-                raise ArtganError("that uploaded painting is no longer known; upload it again")
-            base = self.projections[r.projection].unsqueeze(0)
-        else:
-            base = latents_for_seeds(self.lg.latent, [r.seed], r.truncation)
         known = set(code_names(self.lg.latent))
         unknown = set(r.codes) - known
         if unknown:
             raise ArtganError(f"unknown code(s) {sorted(unknown)}; this model has {sorted(known)}")
-        return apply_codes(base, dict(r.codes), self.lg.latent)  # checks every value
+        if r.projection is None:
+            return self.api.latents([r.seed], r.codes, r.truncation)  # checks every value
+        if r.projection not in self.projections:
+            raise ArtganError("that uploaded painting is no longer known; upload it again")
+        base = self.projections[r.projection].unsqueeze(0)
+        return apply_codes(base, dict(r.codes), self.lg.latent)
 
     def render(self, r: Recipe, exact: bool = False) -> np.ndarray:
         """``[H, W, 3]`` uint8 after post-processing (``exact``: as ``artgan generate``)."""
