@@ -25,6 +25,7 @@ ARTWORKS = ROOT.parent / "shared" / "data" / "artworks"
 TINY_TRAIN = {
     "batch_size": 8, "steps": 4, "progress": False, "log_every": 1, "sample_every": 2,
     "ckpt_every": 2, "n_samples": 8, "threads": THREADS,
+    "precision": "fp32",  # the same arithmetic on every machine (the default is auto)
 }  # fmt: skip
 TINY_MIGAN = {
     "data": {"resolution": 16},

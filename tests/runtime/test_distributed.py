@@ -104,3 +104,45 @@ def test_two_process_training_matches_one_process(tmp_path, tiny_data):
     rows = [r for r in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines() if r]
     assert [yaml.safe_load(r)["step"] for r in rows] == [1, 2, 3, 4]
     assert np.isfinite([float(x) for x in yaml.safe_load(rows[-1]).values()]).all()
+
+
+@pytest.mark.slow
+def test_two_nodes_on_loopback_match_one_process(tmp_path, tiny_data):
+    """Multi-node: two torchrun launchers (one process each) rendezvous over c10d on
+    127.0.0.1, as two machines would; the result equals one process on the global batch."""
+    data = write_class_folders(tmp_path / "paintings", tiny_data)
+    cfg = {k: dict(v) for k, v in TINY_MIGAN.items()}
+    cfg["model"]["n_categories"] = "auto"
+    cfg["train"].update(steps=2, ckpt_every=1, sample_every=2, threads=1, precision="fp32")
+    cfg["data"]["cache_dir"] = str(tmp_path / "cache")
+    cfg["optim"] = {"lr_g": 1e-3, "lr_d": 1e-3}
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg))
+    args = ["train", "--model", "migan", "--config", str(tmp_path / "cfg.yaml"),
+            "--data", str(data), "--labels-as-code", "--no-progress"]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    _run([sys.executable, "-m", "artgan", *args, "--out", str(tmp_path / "one")], env, tmp_path)
+    port = _free_port()
+    launchers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--nproc_per_node=1",
+             f"--node_rank={rank}", "--rdzv_backend=c10d", f"--rdzv_endpoint=127.0.0.1:{port}",
+             "--rdzv_id=artgan-test", "-m", "artgan", *args, "--out", str(tmp_path / "two")],
+            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for rank in (0, 1)
+    ]  # fmt: skip
+    for p in launchers:
+        out, _ = p.communicate(timeout=600)
+        assert p.returncode == 0, out[-3000:]
+    one = load_checkpoint(tmp_path / "one" / "checkpoints" / "ckpt_0000002.pt")
+    two = load_checkpoint(tmp_path / "two" / "checkpoints" / "ckpt_0000002.pt")
+    for net in ("G", "D", "E"):
+        for key, a in one["models"][net].items():
+            torch.testing.assert_close(two["models"][net][key], a, rtol=1e-4, atol=1e-5)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -24,7 +24,7 @@ FLAGS = {
     "steps": "train.steps", "batch_size": "train.batch_size", "precision": "train.precision",
     "device": "train.device", "threads": "train.threads", "seed": "train.seed",
     "sample_every": "train.sample_every", "ckpt_every": "train.ckpt_every",
-    "augment": "d_augment.name", "d_backbone": "model.d_backbone",
+    "augment": "d_augment.name", "d_backbone": "model.d_backbone", "logger": "train.logger",
 }  # fmt: skip
 
 
@@ -87,9 +87,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--steps", type=int, help="total generator steps")
     t.add_argument("--batch-size", type=int)
     t.add_argument("--precision", choices=PRECISIONS,
-                   help="bf16 autocast: about 2x faster where the hardware has bf16, "
-                   "emulated and far slower elsewhere; auto = bf16 where native")  # fmt: skip
+                   help="default auto: bf16 autocast where the hardware has bf16 (about "
+                   "1.7x faster there), fp32 elsewhere (emulated bf16 is far slower)")  # fmt: skip
     t.add_argument("--device", choices=DEVICES)
+    t.add_argument("--logger", choices=["jsonl", "tensorboard"],
+                   help="tensorboard: also write RUN/tensorboard/ event files (scalars, "
+                   "sample grids); needs `pip install tensorboard`")  # fmt: skip
     t.add_argument("--threads", type=int, help="CPU threads (default: cores, at most 8)")
     t.add_argument("--seed", type=int)
     t.add_argument("--d-backbone", choices=["own", "efficientnet-lite0"],

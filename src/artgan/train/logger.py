@@ -8,16 +8,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from artgan.io.atomic import atomic_write
 from artgan.io.jsonl import append_jsonl, read_jsonl
 from artgan.io.plotting import pyplot, save_figure
 
 
 class MetricLog:
-    def __init__(self, run_dir: str | Path) -> None:
+    """``sink``: an extra destination for every row and sample grid (TensorBoard)."""
+
+    def __init__(self, run_dir: str | Path, sink: Any = None) -> None:
         self.jsonl = Path(run_dir) / "metrics.jsonl"
         self.csv = Path(run_dir) / "losses.csv"
         self.png = Path(run_dir) / "losses.png"
+        self.sink = sink
 
     def truncate_after(self, step: int) -> None:
         """Drop rows logged after ``step`` (by a run that crashed after its last
@@ -33,6 +38,13 @@ class MetricLog:
         append_jsonl(self.jsonl, row)
         if "loss_d" in row:
             self._append_csv(row)
+        if self.sink is not None and "step" in row:
+            self.sink.scalars(row)
+
+    def image(self, tag: str, grid: np.ndarray, step: int) -> None:
+        """A sample grid ``uint8 [H, W, 3]`` for the sink (the PNGs are the trainer's)."""
+        if self.sink is not None:
+            self.sink.image(tag, grid, step)
 
     def _rewrite_csv(self, rows: list[dict[str, Any]]) -> None:
         self.csv.unlink(missing_ok=True)

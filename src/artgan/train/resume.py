@@ -27,6 +27,7 @@ RESUMABLE_CHANGES = {
     "train.fid_every_seconds",
     "train.fid_n",
     "train.fid_precision",
+    "train.logger",
     "data.cache_dir",
     "data.path",  # the folder may move; its fingerprint must still match
 }

@@ -28,7 +28,7 @@ from artgan.data import ImageSet, absolute_data_path, load_dataset, split_indice
 from artgan.errors import Interrupted
 from artgan.evaluation import FIDMonitor
 from artgan.io.checkpoint import CheckpointManager
-from artgan.io.images import save_grid
+from artgan.io.images import make_grid, save_png, to_uint8
 from artgan.models import latents_for_seeds
 from artgan.models.ema import standing_stats
 from artgan.runtime import Runtime, resolve_precision, setup_runtime
@@ -45,6 +45,7 @@ from artgan.train.runfiles import (
 )
 from artgan.train.state import GANState, build_state
 from artgan.train.step import gan_step
+from artgan.train.tensorboard import TensorBoardSink
 
 
 class Trainer:
@@ -90,7 +91,9 @@ class Trainer:
         # built now, so that a bad setup fails before the first step.
         spec, local_batch = self.state.spec, cfg.train.batch_size // self.rt.shard.world
         self.objective = spec.objective(cfg.model, self.rt, local_batch) if spec.objective else None
-        self.log = MetricLog(self.run_dir)
+        tb = cfg.train.logger == "tensorboard" and self.main
+        self.log = MetricLog(self.run_dir, TensorBoardSink(self.run_dir, self.state.step + 1)
+                             if tb else None)  # fmt: skip
         self.fixed_latent = self.state.latent.join(
             self.state.latent.sample(cfg.train.n_samples, generator_for(cfg.train.seed, "fixed"))
         )
@@ -147,8 +150,10 @@ class Trainer:
         with self.rt.autocast():
             imgs = torch.cat([g(chunk.to(self.rt.device)) for chunk in self.fixed_latent.split(64)])
         path = self.run_dir / "samples" / f"step_{self.state.step:07d}.png"
-        save_grid(imgs, path)
-        save_grid(imgs, self.run_dir / "samples" / "latest.png")
+        grid = make_grid(to_uint8(imgs))
+        save_png(grid, path)
+        save_png(grid, self.run_dir / "samples" / "latest.png")
+        self.log.image("samples", grid, self.state.step)
         return path
 
     @torch.no_grad()
