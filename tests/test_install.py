@@ -25,7 +25,7 @@ def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return r
 
 
-def _folder(path, seed: int, n: int = 12):
+def _folder(path, seed: int, n: int = 20):
     path.mkdir(parents=True)
     rng = np.random.default_rng(seed)
     for i in range(n):
