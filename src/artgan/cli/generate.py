@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import argparse
 
+import torch
+
 from artgan.api import Generator
 from artgan.cli.common import DEVICES, PRECISIONS, at_least, default_out
 from artgan.errors import ArtganError
 from artgan.io.atomic import atomic_write, make_dir
-from artgan.io.images import make_grid, save_png
-from artgan.sampling import export_generator, parse_codes
+from artgan.io.images import make_grid, save_png, to_uint8
+from artgan.models import latents_for_seeds
+from artgan.sampling import apply_codes, export_generator, parse_codes
 from artgan.sampling.card import model_card
+from artgan.sampling.onnx import OnnxGenerator, export_onnx
 
 
 def run_generate(a: argparse.Namespace) -> int:
     at_least(a.n, 1, "--n")
-    g = Generator.load(a.source, a.precision, a.device, a.threads)  # the Python API's call
     seeds = list(range(a.seed, a.seed + a.n))
-    imgs = g.generate(seeds, parse_codes(a.code or [], g.lg.latent), a.truncation)
+    if str(a.source).endswith(".onnx"):  # onnxruntime instead of torch
+        og = OnnxGenerator(a.source, a.threads)
+        z = apply_codes(latents_for_seeds(og.latent, seeds, a.truncation),
+                        parse_codes(a.code or [], og.latent), og.latent)  # fmt: skip
+        imgs = to_uint8(torch.from_numpy(og.run(z)))
+    else:
+        g = Generator.load(a.source, a.precision, a.device, a.threads)  # the Python API's call
+        imgs = g.generate(seeds, parse_codes(a.code or [], g.lg.latent), a.truncation)
     out = default_out(a, "generated")
     make_dir(out)
     if not a.grid_only:
@@ -32,10 +42,15 @@ def run_generate(a: argparse.Namespace) -> int:
 
 
 def run_export(a: argparse.Namespace) -> int:
-    target = default_out(a, "generator.pt")
+    name = "generator.onnx" if a.format == "onnx" else "generator.pt"
+    target = default_out(a, name)
     if target.is_dir():
         raise ArtganError(f"--out '{target}' is a folder; give the file to write, e.g. "
-                          f"{target / 'generator.pt'}")  # fmt: skip
+                          f"{target / name}")  # fmt: skip
+    if a.format == "onnx":
+        files = export_onnx(a.source, target)
+        print("exported " + ", ".join(f"{p} ({p.stat().st_size / 1e6:.1f} MB)" for p in files))
+        return 0
     path = export_generator(a.source, target)
     print(f"exported generator to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     try:
@@ -51,7 +66,10 @@ def run_export(a: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     g = sub.add_parser("generate", help="make images from a run or an exported generator")
-    g.add_argument("source", help="run folder, checkpoint or exported generator file")
+    g.add_argument(
+        "source",
+        help="run folder, checkpoint, exported generator file or .onnx export (needs onnxruntime)",
+    )
     g.add_argument("--n", type=int, default=64, help="number of images (default 64)")
     g.add_argument("--seed", type=int, default=0, help="image i uses seed SEED+i")
     g.add_argument("--out", help="output folder (default SOURCE/generated)")
@@ -68,5 +86,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     e = sub.add_parser("export", help="write a small generator-only file from a run")
     e.add_argument("source", help="run folder or checkpoint")
-    e.add_argument("--out", help="output file (default SOURCE/generator.pt)")
+    e.add_argument("--out", help="output file (default SOURCE/generator.pt or .onnx)")
+    e.add_argument("--format", choices=["torch", "onnx"], default="torch",
+                   help="onnx: the generator (and encoder) as ONNX graphs plus "
+                   "NAME.onnx.json (the latent layout) for artgan generate NAME.onnx")  # fmt: skip
     e.set_defaults(func=run_export)

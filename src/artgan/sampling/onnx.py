@@ -1,0 +1,114 @@
+"""ONNX export of a generator (and its encoder), and generation on onnxruntime.
+
+``artgan export RUN --format onnx --out gen.onnx`` writes ``gen.onnx`` (input ``latent``
+``[N, z_dim + K + L]`` float32 in the :class:`~artgan.models.LatentSpec` layout — z', the
+one-hot category, the continuous codes — output ``image`` ``[N, 3, R, R]`` in [-1, 1]),
+``gen.encoder.onnx`` for models with an encoder (``image`` → ``latent``), and
+``gen.onnx.json``: the latent layout, class names, resolution and model config, which
+is all artgan needs to draw seeds and set codes without torch weights. artgan has no
+custom ops, so any ONNX runtime runs the graph; ``artgan generate gen.onnx`` uses
+onnxruntime when it is installed (``pip install onnxruntime``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from artgan import __version__
+from artgan.errors import ArtganError
+from artgan.io.atomic import atomic_write
+from artgan.models import LatentSpec, latents_for_seeds
+from artgan.sampling.loader import load_generator
+
+OPSET = 18
+RUNTIME_INSTALL = "pip install onnxruntime"
+EXPORT_INSTALL = "pip install onnx onnxscript"
+
+
+def _export(module: nn.Module, example: torch.Tensor, path: Path, names: tuple[str, str]) -> None:
+    """``module`` (fp32, eval) to ``path`` with a dynamic batch dimension."""
+    try:
+        import onnx  # noqa: F401  (the exporter needs it; fail with the install line)
+        import onnxscript  # noqa: F401
+    except ImportError:
+        raise ArtganError(f"ONNX export needs the onnx packages: `{EXPORT_INSTALL}`") from None
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's progress chatter
+        program = torch.onnx.export(module, (example,), dynamo=True, opset_version=OPSET,
+                                    input_names=[names[0]], output_names=[names[1]],
+                                    dynamic_shapes=({0: batch},), verbose=False)  # fmt: skip
+    program.save(str(path))
+
+
+def export_onnx(source: str | Path, out: str | Path) -> list[Path]:
+    """Write the generator (and encoder) of ``source`` as ONNX; returns the files."""
+    out = Path(out)
+    lg = load_generator(source)
+    G = lg.G.float().eval()
+    example = latents_for_seeds(lg.latent, [0, 1], None)
+    _export(G, example, out, ("latent", "image"))
+    files = [out]
+    if lg.E is not None:
+        E = _LatentEncoder(lg.E.float().eval())
+        enc = out.with_suffix(".encoder.onnx")
+        _export(E, G(example).detach(), enc, ("image", "latent"))
+        files.append(enc)
+    meta = {"format": "artgan-onnx", "artgan_version": __version__, "opset": OPSET,
+            "resolution": lg.resolution, "class_names": lg.class_names, "step": lg.step,
+            "model": lg.model_cfg, "latent": {"z_dim": lg.latent.z_dim,
+            "n_categories": lg.latent.n_categories, "n_continuous": lg.latent.n_continuous},
+            "encoder": files[1].name if len(files) > 1 else None}  # fmt: skip
+    side = out.with_name(out.name + ".json")
+    with atomic_write(side) as f:
+        f.write(json.dumps(meta, indent=2).encode())
+    return [*files, side]
+
+
+class _LatentEncoder(nn.Module):
+    """E followed by its ``to_latent``: image ``[N, 3, R, R]`` → latent ``[N, dim]``."""
+
+    def __init__(self, E: nn.Module) -> None:
+        super().__init__()
+        self.E = E
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.E.to_latent(self.E(x))
+
+
+class OnnxGenerator:
+    """A generator exported to ONNX, run on onnxruntime (CPU)."""
+
+    def __init__(self, path: str | Path, threads: int = 0) -> None:
+        path = Path(path)
+        side = path.with_name(path.name + ".json")
+        if not side.is_file():
+            raise ArtganError(f"'{side}' (the latent layout written beside the .onnx) is missing")
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise ArtganError(f"running an ONNX generator needs onnxruntime: "
+                              f"`{RUNTIME_INSTALL}`") from None  # fmt: skip
+        self.meta: dict[str, Any] = json.loads(side.read_text())
+        lat = self.meta["latent"]
+        self.latent = LatentSpec(lat["z_dim"], lat["n_categories"], lat["n_continuous"])
+        self.resolution = int(self.meta["resolution"])
+        self.class_names = list(self.meta.get("class_names", []))
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    def run(self, latents: np.ndarray | torch.Tensor, batch_size: int = 64) -> np.ndarray:
+        """``[N, dim]`` → images ``float32 [N, 3, R, R]`` in [-1, 1]."""
+        z = np.asarray(latents, dtype=np.float32)
+        out = [self.session.run(["image"], {"latent": z[i : i + batch_size]})[0]
+               for i in range(0, len(z), batch_size)]  # fmt: skip
+        return np.concatenate(out)
