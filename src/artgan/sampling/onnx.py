@@ -12,13 +12,17 @@ onnxruntime when it is installed (``pip install onnxruntime``).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from artgan import __version__
@@ -40,12 +44,34 @@ def _export(module: nn.Module, example: torch.Tensor, path: Path, names: tuple[s
     except ImportError:
         raise ArtganError(f"ONNX export needs the onnx packages: `{EXPORT_INSTALL}`") from None
     batch = torch.export.Dim("batch", min=1, max=4096)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _explicit_attention():
         warnings.simplefilter("ignore")  # the exporter's progress chatter
         program = torch.onnx.export(module, (example,), dynamo=True, opset_version=OPSET,
                                     input_names=[names[0]], output_names=[names[1]],
                                     dynamic_shapes=({0: batch},), verbose=False)  # fmt: skip
     program.save(str(path))
+
+
+@contextlib.contextmanager
+def _explicit_attention() -> Iterator[None]:
+    """During export, attention as softmax(q·kᵀ/√d)·v: onnxscript translates
+    ``scaled_dot_product_attention`` only for 4-D inputs, and SAGAN/MIGAN's is 3-D
+    ``[B, N, C]`` (one head). The same function, so the graph matches eager within float
+    rounding (checked by the tests)."""
+    sdpa = F.scaled_dot_product_attention
+
+    def explicit(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *args: Any,
+                 **kwargs: Any) -> torch.Tensor:  # fmt: skip
+        if args or kwargs:  # masks, dropout, causal: not what artgan's layers use
+            return sdpa(q, k, v, *args, **kwargs)
+        w = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
+        return w @ v
+
+    F.scaled_dot_product_attention = explicit
+    try:
+        yield
+    finally:
+        F.scaled_dot_product_attention = sdpa
 
 
 def export_onnx(source: str | Path, out: str | Path) -> list[Path]:
