@@ -25,6 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from artgan.errors import ArtganError, Interrupted
 from artgan.evaluation import is_number, jsonable
 from artgan.experiments import ExperimentPlan, run_experiment
 from artgan.experiments.report import collect
@@ -81,7 +82,14 @@ def main() -> int:
                           fid_n=a.fid_n, eval_n=a.eval_n)  # fmt: skip
     out = Path(a.out)
     command = "python " + " ".join(shlex.quote(x) for x in sys.argv)
-    run_experiment(plan, out, progress=not a.no_progress, command=command)
+    try:
+        run_experiment(plan, out, progress=not a.no_progress, command=command)
+    except Interrupted as exc:  # Ctrl-C: the run in progress saved a checkpoint
+        print(f"interrupted: {exc}\nrun the same command again to continue", file=sys.stderr)
+        return 130
+    except ArtganError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     table, data = quality_table(plan, out)
     text = (f"# Image quality per CPU-hour\n\nCommand: `{command}`\n\n{table}\n\n"
             f"Full report (every metric, the machine, wall-clock): report.md.\n")  # fmt: skip
