@@ -55,8 +55,8 @@ def run_export(a: argparse.Namespace) -> int:
     print(f"exported generator to {path} ({path.stat().st_size / 1e6:.1f} MB)")
     try:
         card = model_card(a.source, path)
-    except ArtganError:  # the source is itself an export: no training record to describe
-        print("no model card: the source is an exported file, not a run or checkpoint")
+    except ArtganError as exc:  # e.g. the source is itself an export: no training record
+        print(f"no model card: {exc}")
         return 0
     with atomic_write(path.with_suffix(".md")) as f:
         f.write(card.encode())
