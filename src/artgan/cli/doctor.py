@@ -11,7 +11,6 @@ backbone) are reported but do not fail the check.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -25,7 +24,7 @@ import torch
 
 from artgan import __version__
 from artgan.errors import ArtganError
-from artgan.io.weights import hub_dir
+from artgan.io.weights import file_sha256, hub_dir
 from artgan.metrics.inception import FEATURE_INSTALL, inception_weights_path
 from artgan.metrics.inception_score import IS_WEIGHTS_FILES, is_weights_path
 from artgan.metrics.perceptual import HEADS_INSTALL, lpips_backbone_path, lpips_heads_path
@@ -72,14 +71,6 @@ WEIGHTS = (
 )  # fmt: skip
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def weights_report() -> list[dict[str, Any]]:
     """One row per weights file: found (path, size, sha256) or missing (install)."""
     rows = []
@@ -88,7 +79,7 @@ def weights_report() -> list[dict[str, Any]]:
         row: dict[str, Any] = {"name": w.name, "needed_for": w.needed_for,
                                "required": w.required, "found": path is not None}  # fmt: skip
         if path is not None:
-            row.update(path=str(path), bytes=path.stat().st_size, sha256=_sha256(path))
+            row.update(path=str(path), bytes=path.stat().st_size, sha256=file_sha256(path))
         else:
             row["install"] = w.install
         rows.append(row)

@@ -8,6 +8,7 @@ dependencies (cv2, torchvision) at import time.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -69,3 +70,12 @@ def _must_exist(path: Path, described: str, hint: str) -> Path:
     if not path.is_file():
         raise ArtganError(f"{described} does not exist{hint}")
     return path
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MB blocks (weights files, exports)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -8,7 +8,6 @@ and the run folder; nothing is typed by hand.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,7 @@ import yaml
 from artgan import __version__
 from artgan.io.checkpoint import find_checkpoint, load_checkpoint
 from artgan.io.jsonl import read_jsonl
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from artgan.io.weights import file_sha256
 
 
 def latest_quality(run_dir: Path) -> dict[str, Any] | None:
@@ -57,7 +49,7 @@ def model_card(source: str | Path, export: str | Path) -> str:
         f"({data.get('n_train', '?')} trained on, {data.get('n_test', '?')} held out) |",
         f"| classes | {', '.join(data.get('class_names', [])) or 'none (unlabelled)'} |",
         f"| file | `{export.name}`, {export.stat().st_size / 1e6:.1f} MB, "
-        f"sha256 `{_sha256(export)}` |",
+        f"sha256 `{file_sha256(export)}` |",
     ]
     q = latest_quality(run_dir)
     if q is not None:
