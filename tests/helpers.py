@@ -6,6 +6,7 @@ comparison, and small class-folder data sets written to disk.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,28 @@ class StubVGGFeatures(StubFeatures):
     """The same stand-in under another name, for the second feature space."""
 
     extractor_id = "stub-vgg-features-v1"
+
+
+class FullDisk:
+    """A file object whose writes fail as on a full disk (ENOSPC) once ``room`` bytes
+    are written; wrap ``os.fdopen`` with it to inject a full disk into atomic writes."""
+
+    def __init__(self, f: Any, room: int = 0) -> None:
+        self.f, self.room = f, room
+
+    def write(self, data: Any) -> int:
+        n = len(memoryview(data))
+        if n > self.room:
+            self.f.write(bytes(memoryview(data)[: self.room]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= n
+        return self.f.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.f, name)
+
+    def __enter__(self) -> FullDisk:
+        return self
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.f.__exit__(*exc)

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import errno
-
 import pytest
 import torch
 
 from artgan.errors import ArtganError
 from artgan.io import atomic
 from artgan.io import checkpoint as ck
+from helpers import FullDisk
 
 
 def _payload(v: float) -> dict:
@@ -21,36 +20,12 @@ def test_round_trip_loads_with_weights_only(tmp_path):
     assert back["step"] == 3 and torch.equal(back["w"], torch.full((64,), 3.0))
 
 
-class FullDisk:
-    """A file whose writes fail as on a full disk, after ``room`` bytes."""
-
-    def __init__(self, f, room: int = 100) -> None:
-        self.f, self.room = f, room
-
-    def write(self, data) -> int:
-        n = len(memoryview(data))
-        if n > self.room:
-            self.f.write(bytes(memoryview(data)[: self.room]))
-            raise OSError(errno.ENOSPC, "No space left on device")
-        self.room -= n
-        return self.f.write(data)
-
-    def __getattr__(self, name):
-        return getattr(self.f, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return self.f.__exit__(*exc)
-
-
 def test_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     path = tmp_path / "ckpt.pt"
     ck.atomic_torch_save(_payload(1), path)
     before = path.read_bytes()
     fdopen = atomic.os.fdopen
-    monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: FullDisk(fdopen(fd, mode)))
+    monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: FullDisk(fdopen(fd, mode), room=100))
     with pytest.raises(ArtganError, match="out of disk space.*nothing was overwritten"):
         ck.atomic_torch_save(_payload(2), path)
     assert path.read_bytes() == before

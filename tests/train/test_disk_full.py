@@ -5,7 +5,6 @@ run as root (and mounting is allowed), with an injected ENOSPC otherwise."""
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
 import shutil
@@ -16,6 +15,7 @@ from pathlib import Path
 from artgan.cli import main
 from artgan.io import atomic
 from artgan.io.checkpoint import load_checkpoint
+from helpers import FullDisk
 
 TINY = [
     "--model", "dcgan", "--resolution", "16", "--batch-size", "8", "--no-progress",
@@ -58,24 +58,7 @@ def _full_disk_injected(monkeypatch) -> None:
     """Every atomic write from now on fails with ENOSPC after a few bytes."""
     real = atomic.os.fdopen
 
-    class Full:
-        def __init__(self, f):
-            self.f = f
-
-        def write(self, data):
-            self.f.write(bytes(memoryview(data)[:16]))
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-        def __getattr__(self, name):
-            return getattr(self.f, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return self.f.__exit__(*exc)
-
-    monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: Full(real(fd, mode)))
+    monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: FullDisk(real(fd, mode)))
 
 
 def test_a_full_disk_is_one_line_and_keeps_every_checkpoint(tmp_path, capsys, monkeypatch):
