@@ -68,6 +68,19 @@ def test_every_variant_gets_its_own_preset_and_the_shared_settings():
     assert (off.train.fid_every, off.train.fid_every_seconds) == (0, 0.0)
 
 
+def test_best_cpu_preset_is_the_measured_recipe():
+    """`artgan train --preset best-cpu` trains what bench_quality measured as fastgan+proj."""
+    from artgan.config import resolve
+
+    best = resolve("best-cpu")
+    recipe = ExperimentPlan(data=None, variants=["fastgan+proj"]).config_for("fastgan+proj", 0)
+    for section in ("data", "model", "optim", "loss", "d_augment"):
+        assert getattr(best, section) == getattr(recipe, section), section
+    assert best.train.batch_size == recipe.train.batch_size
+    assert (best.model.name, best.model.d_backbone, best.d_augment.name) == (
+        "fastgan", "efficientnet-lite0", "diffaug")  # fmt: skip
+
+
 def test_plan_rejects_duplicates_and_bad_counts():
     with pytest.raises(ArtganError, match="listed twice"):
         ExperimentPlan(data=None, variants=["dcgan", "dcgan"])
