@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 from artgan.errors import ArtganError
-from artgan.nn.unet import UNet, group_norm, timestep_embedding, unet_levels
+from artgan.nn.blocks import group_norm
+from artgan.nn.unet import UNet, timestep_embedding, unet_levels
 
 
 def _perturb_zero_inits(m: nn.Module) -> None:

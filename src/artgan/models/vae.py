@@ -24,8 +24,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from artgan.nn.blocks import n_stages, upsample_widths
-from artgan.nn.unet import group_norm
+from artgan.nn.blocks import group_norm, n_stages, upsample_widths
 
 
 class VAEEncoder(nn.Module):

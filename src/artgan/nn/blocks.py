@@ -53,6 +53,14 @@ def upsample_widths(resolution: int, channels: int, max_channels: int) -> list[i
     return [min(channels * 2 ** (n - j), max_channels) for j in range(n + 1)]
 
 
+def group_norm(channels: int, max_groups: int = 32) -> nn.GroupNorm:
+    """GroupNorm with the most groups ≤ ``max_groups`` that divide ``channels``: 32 as in
+    the DDPM UNet where the width allows it, fewer for the narrow widths of tests and
+    CPU-sized models (GroupNorm needs the group count to divide the channels)."""
+    groups = max(g for g in range(1, min(max_groups, channels) + 1) if channels % g == 0)
+    return nn.GroupNorm(groups, channels)
+
+
 class PixelNorm(nn.Module):
     """``[B, C, H, W]`` → same, each pixel's feature vector scaled to unit RMS over C
     (ProGAN's pixelwise normalisation): keeps a BatchNorm-free generator's activations

@@ -27,14 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from artgan.errors import ArtganError
-
-
-def group_norm(channels: int, max_groups: int = 32) -> nn.GroupNorm:
-    """GroupNorm with the most groups ≤ ``max_groups`` that divide ``channels``: 32 as in
-    the DDPM UNet where the width allows it, fewer for the narrow widths of tests and
-    CPU-sized models (GroupNorm needs the group count to divide the channels)."""
-    groups = max(g for g in range(1, min(max_groups, channels) + 1) if channels % g == 0)
-    return nn.GroupNorm(groups, channels)
+from artgan.nn.blocks import group_norm
 
 
 def timestep_embedding(t: Tensor, dim: int, max_period: float = 10_000.0) -> Tensor:
