@@ -230,3 +230,26 @@ def test_pixel_norm_generator_keeps_shapes_and_normalises_its_stages():
     assert out.shape == (4, 3, 32, 32)
     rms = feats[0].square().mean(dim=1).sqrt()
     assert torch.allclose(rms, torch.ones_like(rms), atol=1e-4)
+
+
+def test_lean_generator_keeps_every_module_at_a_fraction_of_the_flops():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def flops(g: MIGANGenerator) -> int:
+        with FlopCounterMode(display=False) as fc:
+            g(_latent(2))
+        return fc.get_total_flops()
+
+    torch.manual_seed(0)
+    full = MIGANGenerator(SPEC.z_dim, 4, 2, 64, channels=16, max_channels=64)
+    lean = MIGANGenerator(SPEC.z_dim, 4, 2, 64, channels=16, max_channels=64,
+                          ams_branch_ratio=0.5, sft_resolution=16)  # fmt: skip
+    kinds = lambda g: {type(m).__name__ for m in g.modules()}  # noqa: E731
+    assert kinds(lean) == kinds(full)  # no module removed
+    assert flops(lean) < 0.7 * flops(full)
+    assert all(s.ams.conv3.out_channels == s.conv.out_channels // 2 for s in lean.stages)
+    _perturb_zero_inits(lean)
+    out = lean(_latent(3))
+    assert out.shape == (3, 3, 64, 64) and out.abs().max() <= 1
+    out.square().mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in lean.parameters())

@@ -63,6 +63,47 @@ def test_ams_dilation_widens_receptive_field():
     assert not reach[5, 8] and not reach[2, 5]
 
 
+def test_ams_half_width_branches_keep_receptive_fields_at_about_half_the_cost():
+    torch.manual_seed(0)
+    full, half = AMSBlock(16), AMSBlock(16, branch_channels=8)
+    x = torch.randn(2, 16, 12, 12)
+    assert half(x).shape == x.shape
+    # weights: 2 branches of C·b·9 plus a (C + 2b) → C fuse; 21·C² against 11·C² (+ biases)
+    assert _n_params(full) == 2 * (16 * 16 * 9 + 16) + 48 * 16 + 16
+    assert _n_params(half) == 2 * (16 * 8 * 9 + 8) + 32 * 16 + 16
+    assert half.fuse.in_channels == 16 + 2 * 8
+    x = torch.zeros(1, 16, 11, 11, requires_grad=True)
+    half(x)[0, :, 5, 5].sum().backward()
+    reach = x.grad[0].abs().sum(0) > 0
+    assert reach[5, 7] and not reach[5, 8]  # the dilated branch still sees 5×5
+    with pytest.raises(ValueError, match="branch_channels"):
+        AMSBlock(4, branch_channels=0)
+
+
+def test_sft_at_a_capped_resolution_upsamples_its_scale_and_shift():
+    torch.manual_seed(0)
+    sft = SFTLayer(4, cond_channels=3, hidden=5, max_resolution=16)
+    _perturb_zero_inits(sft)
+    x = torch.randn(2, 4, 64, 64, requires_grad=True)
+    cond = torch.randn(2, 3, 8, 8, requires_grad=True)
+    c16 = F.interpolate(cond, size=(16, 16), mode="bilinear", align_corners=False)
+
+    def up(t):
+        return F.interpolate(t, size=(64, 64), mode="bilinear", align_corners=False)
+
+    expected = x * (1 + up(sft.scale(c16))) + up(sft.shift(c16))
+    out = sft(x, cond)
+    torch.testing.assert_close(out, expected)
+    out.sum().backward()
+    assert cond.grad.abs().sum() > 0 and x.grad.abs().sum() > 0
+    # at or below the cap it is the uncapped layer, bit for bit
+    uncapped = SFTLayer(4, cond_channels=3, hidden=5)
+    uncapped.load_state_dict(sft.state_dict())
+    small = torch.randn(2, 4, 16, 16)
+    assert torch.equal(sft(small, cond), uncapped(small, cond))
+    assert not torch.allclose(sft(x, cond), uncapped(x, cond))
+
+
 def test_sft_is_exact_identity_at_init():
     torch.manual_seed(0)
     sft = SFTLayer(16, cond_channels=8)

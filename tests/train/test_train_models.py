@@ -141,3 +141,18 @@ def test_cycle_ramp_scales_the_image_cycle_weights_linearly(tiny_data):
         expected = (cfg.lambda_info * t["info"] + share * cfg.lambda_ms * t["ms"]
                     + share * cfg.eta_per * t["per"])  # fmt: skip
         assert torch.allclose(t["total"], expected, rtol=1e-5), step
+
+
+def test_lazy_image_cycle_runs_every_kth_step_at_k_times_its_weight(tiny_data):
+    cfg = migan_config().model
+    eager, _ = _objective_terms(tiny_data, 8)
+    for step, runs in ((8, True), (9, False), (11, False), (12, True)):
+        t, _ = _objective_terms(tiny_data, step, cycle_every=4)
+        if not runs:  # the latent cycle alone: no E → G → x̂ pass, no VGG
+            assert "ms" not in t and "per" not in t
+            assert torch.equal(t["total"], cfg.lambda_info * t["info"])
+            continue
+        assert torch.equal(t["ms"], eager["ms"]) and torch.equal(t["per"], eager["per"])
+        cycle = cfg.lambda_ms * t["ms"] + cfg.eta_per * t["per"]
+        expected = cfg.lambda_info * t["info"] + 4 * cycle
+        assert torch.allclose(t["total"], expected, rtol=1e-6), step

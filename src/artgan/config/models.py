@@ -87,6 +87,13 @@ class MIGANConfig(ModelSection):
     eta_per: NonNegativeFloat = 0.1  # η: VGG19 perceptual loss on the image cycle (eq. 20)
     perceptual_layers: str = "relu1_2,relu2_2,relu3_4"
     cycle_batch: PositiveInt = 8  # real images per step through x → E → G → x̂ (CPU budget)
+    # A cheaper MIGAN without removing a module (docs/migan.md; defaults: as first built):
+    # the image cycle on every k-th generator step at k× its weights (lazy, as StyleGAN2's
+    # regularisation); AMS branches at this fraction of the stage width; SFT's S and T
+    # computed at most at this size and upsampled (0: at every stage's own size).
+    cycle_every: PositiveInt = 1
+    ams_branch_ratio: Annotated[Float, Field(gt=0.0, le=1.0)] = 1.0
+    sft_resolution: NonNegativeInt = 0
     labels_as_code: bool = False  # supervise E's categorical head with class folders
 
     def for_classes(self, n_classes: int) -> MIGANConfig:

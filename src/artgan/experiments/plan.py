@@ -60,6 +60,11 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "light-cycle": {"model": {"lambda_ms": 1.0, "eta_per": 0.1}},  # the section's defaults
     "enc-cycle": {"model": {"cycle_trains": "encoder"}},
     "ramp-cycle": {"model": {"cycle_ramp": 1000}},
+    # a cheaper MIGAN step, no module removed: each part alone, and all three ("lean")
+    "lazy-cycle": {"model": {"cycle_every": 4}},
+    "half-ams": {"model": {"ams_branch_ratio": 0.5}},
+    "low-sft": {"model": {"sft_resolution": 16}},
+    "lean": {"model": {"cycle_every": 4, "ams_branch_ratio": 0.5, "sft_resolution": 16}},
 }  # fmt: skip
 
 

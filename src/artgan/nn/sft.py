@@ -43,10 +43,18 @@ class SFTLayer(nn.Module):
     branch predicts ``S − 1`` and both last convs are zero-initialised, so at init
     S = 1 and T = 0 exactly and the layer is the identity: adding SFT to a generator
     does not change what it computes until the codes have learnt something to say.
+
+    ``max_resolution`` (0: off) computes S and T at most at that size and upsamples them
+    bilinearly to ``x``'s: K is an 8×8 map of global codes, so at 64×64 the two branches
+    would spend most of a MIGAN generator's SFT cost convolving an upsampled, smooth map
+    (docs/migan.md, "a cheaper MIGAN").
     """
 
-    def __init__(self, channels: int, cond_channels: int = 32, hidden: int = 32) -> None:
+    def __init__(
+        self, channels: int, cond_channels: int = 32, hidden: int = 32, max_resolution: int = 0
+    ) -> None:
         super().__init__()
+        self.max_resolution = max_resolution
         self.scale = nn.Sequential(
             nn.Conv2d(cond_channels, hidden, 3, padding=1),
             nn.LeakyReLU(0.2),
@@ -62,6 +70,15 @@ class SFTLayer(nn.Module):
             nn.init.zeros_(branch[2].bias)
 
     def forward(self, x: Tensor, cond: Tensor) -> Tensor:
-        if cond.shape[-2:] != x.shape[-2:]:
-            cond = F.interpolate(cond, size=x.shape[-2:], mode="bilinear", align_corners=False)
-        return x * (1 + self.scale(cond)) + self.shift(cond)
+        """``x`` ``[B, C, H, W]``, ``cond`` ``[B, Cc, h, w]`` → ``[B, C, H, W]``."""
+        size = x.shape[-2:]
+        work = size
+        if self.max_resolution and max(size) > self.max_resolution:
+            work = (min(size[0], self.max_resolution), min(size[1], self.max_resolution))
+        if cond.shape[-2:] != work:
+            cond = F.interpolate(cond, size=work, mode="bilinear", align_corners=False)
+        scale, shift = self.scale(cond), self.shift(cond)
+        if work != size:
+            scale = F.interpolate(scale, size=size, mode="bilinear", align_corners=False)
+            shift = F.interpolate(shift, size=size, mode="bilinear", align_corners=False)
+        return x * (1 + scale) + shift

@@ -41,6 +41,8 @@ def _generator(cfg: MIGANConfig, latent: LatentSpec, resolution: int) -> nn.Modu
         cond_channels=cfg.cond_channels,
         balance_codes=cfg.balance_codes,
         pixel_norm=cfg.g_norm == "pixel",
+        ams_branch_ratio=cfg.ams_branch_ratio,
+        sft_resolution=cfg.sft_resolution,
     )
 
 

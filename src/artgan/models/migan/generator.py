@@ -12,7 +12,10 @@ image, no BatchNorm):
 A disabled module is not constructed at all, so each ablation switch removes exactly that
 module's parameters. ``pixel_norm`` (off by default, one of the readings in
 docs/migan.md) normalises every pixel's features after the first layer and each stage's
-activation, as ProGAN does in its BatchNorm-free generator.
+activation, as ProGAN does in its BatchNorm-free generator. ``ams_branch_ratio`` (AMS
+branch width / stage width) and ``sft_resolution`` (the largest size SFT's S and T are
+computed at) make the generator cheaper without removing a module (docs/migan.md, "a
+cheaper MIGAN"); their defaults, 1 and 0 (off), are the generator as first built.
 """
 
 from __future__ import annotations
@@ -61,14 +64,21 @@ class _GenStage(nn.Module):
         use_sft: bool,
         cond_channels: int,
         pixel_norm: bool = False,
+        ams_branch_ratio: float = 1.0,
+        sft_resolution: int = 0,
     ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
         he_init(self.conv)
         self.act = nn.LeakyReLU(0.2)
         self.norm = PixelNorm() if pixel_norm else None
-        self.ams = AMSBlock(c_out) if use_ams else None
-        self.sft = SFTLayer(c_out, cond_channels, hidden=cond_channels) if use_sft else None
+        branch = max(1, round(c_out * ams_branch_ratio))
+        self.ams = AMSBlock(c_out, branch_channels=branch) if use_ams else None
+        self.sft = (
+            SFTLayer(c_out, cond_channels, hidden=cond_channels, max_resolution=sft_resolution)
+            if use_sft
+            else None
+        )
 
     def forward(self, x: Tensor, cond: Tensor | None) -> Tensor:
         x = self.act(self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest")))
@@ -103,6 +113,8 @@ class MIGANGenerator(nn.Module):
         cond_channels: int = 32,
         balance_codes: bool = True,
         pixel_norm: bool = False,
+        ams_branch_ratio: float = 1.0,
+        sft_resolution: int = 0,
     ) -> None:
         super().__init__()
         # widths[j] is the width at 4·2^j px: C0 at 4×4 down to `channels` at R.
@@ -122,7 +134,16 @@ class MIGANGenerator(nn.Module):
         self.norm = PixelNorm() if pixel_norm else None
         self.cond_net = SFTConditionNet(self.code_dim, cond_channels) if has_sft else None
         self.stages = nn.ModuleList(
-            _GenStage(widths[i], widths[i + 1], use_ams, has_sft, cond_channels, pixel_norm)
+            _GenStage(
+                widths[i],
+                widths[i + 1],
+                use_ams,
+                has_sft,
+                cond_channels,
+                pixel_norm,
+                ams_branch_ratio,
+                sft_resolution,
+            )
             for i in range(n)
         )
         # S-ECA goes after the stage whose output is at attention_resolution(R) px;

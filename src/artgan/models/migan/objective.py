@@ -8,10 +8,13 @@ MIGAN's encoder E closes two cycles (SPEC §1):
 ``model.cycle_batch`` real images of the batch (every (B / cycle_batch)-th one): on a CPU
 the VGG pass over a full batch would cost more than the rest of the step.
 
-Two readings the paper leaves open are switches (docs/migan.md measures them):
-``model.cycle_ramp`` raises λ and η linearly over the first generator steps, and
+Readings the paper leaves open are switches (docs/migan.md measures them):
+``model.cycle_ramp`` raises λ and η linearly over the first generator steps,
 ``model.cycle_trains = "encoder"`` lets the image cycle train E alone (x̂ is computed
-with G's weights detached, so the gradient still reaches E through G).
+with G's weights detached, so the gradient still reaches E through G), and
+``model.cycle_every = k`` runs the image cycle on generator steps 0, k, 2k, … only, with
+its terms weighted k× (lazy, like StyleGAN2's lazy regularisation: the same expected
+gradient for about 1/k of the cycle's cost).
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ class MIGANObjective:
         cont = draw.cont.to(dev) if draw.cont is not None else None
         terms = {"info": info_loss(enc, draw.z.to(dev), cat, cont, c.info_z_weight)}
         total = c.lambda_info * terms["info"]
-        if c.lambda_ms > 0 or c.eta_per > 0 or c.labels_as_code:
+        if (c.lambda_ms > 0 or c.eta_per > 0 or c.labels_as_code) and step % c.cycle_every == 0:
+            lazy = float(c.cycle_every)
             keep = cycle_rows(c.cycle_batch, real.shape[0], rt.shard).to(real.device)
             x = real[keep]
             with rt.autocast():
@@ -79,15 +83,15 @@ class MIGANObjective:
                 if bool(known.any()):
                     logits = enc_x["cat_logits"].float()[known]
                     terms["label"] = F.cross_entropy(logits, y[known])
-                    total = total + c.lambda_info * terms["label"]
+                    total = total + lazy * c.lambda_info * terms["label"]
             if c.lambda_ms > 0:
                 terms["ms"] = ms_ssim_l1_loss(x_hat.float(), x.float(), alpha=c.ms_alpha)
-                total = total + self._ramped(c.lambda_ms, step) * terms["ms"]
+                total = total + lazy * self._ramped(c.lambda_ms, step) * terms["ms"]
             if self.vgg is not None:
                 with rt.autocast():
                     fa, fb = self.vgg(x_hat), self.vgg(x)
                 terms["per"] = perceptual_distance(fa, fb).mean()
-                total = total + self._ramped(c.eta_per, step) * terms["per"]
+                total = total + lazy * self._ramped(c.eta_per, step) * terms["per"]
         terms["total"] = total
         return terms
 
