@@ -15,7 +15,8 @@ Everything runs on the CPU in fp32 unless ``precision``/``device`` say otherwise
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,10 @@ import numpy as np
 import torch
 
 from artgan.data.images import load_image
+from artgan.errors import ArtganError
 from artgan.evaluation.folders import evaluate_folders
 from artgan.io.images import to_uint8
-from artgan.models import latents_for_seeds
+from artgan.models import get_model, latents_for_seeds
 from artgan.runtime import Runtime, setup_runtime
 from artgan.sampling import (
     LoadedGenerator,
@@ -65,9 +67,19 @@ class Generator:
     def class_names(self) -> list[str]:
         return list(self.lg.class_names)
 
+    @property
+    def iterative(self) -> bool:
+        """A diffusion model: its generator runs ``steps`` network passes per image."""
+        return get_model(str(self.lg.model_cfg.get("name"))).iterative
+
     def latents(self, seeds: Iterable[int], codes: Mapping[str, float] | None = None,
                 truncation: float | None = None) -> torch.Tensor:  # fmt: skip
         """``[N, dim]``: each seed's own draw, with ``codes`` set over it (checked)."""
+        if truncation is not None and self.iterative:
+            raise ArtganError(
+                f"truncation does not apply to '{self.lg.model_cfg.get('name')}': its latent "
+                f"is the starting noise x_T, and truncating it changes the noise level"
+            )
         base = latents_for_seeds(self.lg.latent, list(seeds), truncation)
         return apply_codes(base, dict(codes or {}), self.lg.latent)
 
@@ -76,11 +88,40 @@ class Generator:
         return to_uint8(generate(self.lg, latents, self.rt))
 
     def generate(self, seeds: int | Iterable[int] = 1, codes: Mapping[str, float] | None = None,
-                 truncation: float | None = None) -> np.ndarray:  # fmt: skip
+                 truncation: float | None = None, steps: int | None = None,
+                 eta: float | None = None) -> np.ndarray:  # fmt: skip
         """Images ``uint8 [N, R, R, 3]`` for ``seeds`` (an int n means seeds 0 … n−1), as
-        ``artgan generate`` makes them."""
+        ``artgan generate`` makes them. ``steps``/``eta``: a diffusion model's DDIM steps
+        and η for this call (default: the run's ``model.sample_steps``/``sample_eta``)."""
         seeds = range(seeds) if isinstance(seeds, int) else seeds
-        return self.render(self.latents(seeds, codes, truncation))
+        with self.sampler(steps, eta):
+            return self.render(self.latents(seeds, codes, truncation))
+
+    @contextlib.contextmanager
+    def sampler(self, steps: int | None = None, eta: float | None = None) -> Iterator[None]:
+        """Within this block a diffusion model samples with ``steps`` DDIM steps and η =
+        ``eta``; a one-pass generator (every GAN, the VAE) refuses them."""
+        if steps is None and eta is None:
+            yield
+            return
+        name = self.lg.model_cfg.get("name")
+        if not self.iterative:
+            raise ArtganError(f"--steps/--eta apply to diffusion models; '{name}' makes an "
+                              f"image in one pass")  # fmt: skip
+        G = self.lg.G
+        T = int(self.lg.model_cfg.get("timesteps", 0))
+        if steps is not None and not 1 <= steps <= T:
+            raise ArtganError(f"--steps must be from 1 to {T} (the model's diffusion steps), "
+                              f"got {steps}")  # fmt: skip
+        if eta is not None and not 0.0 <= eta <= 1.0:
+            raise ArtganError(f"--eta must be in [0, 1], got {eta}")
+        old = (G.steps, G.eta)
+        G.steps = old[0] if steps is None else steps
+        G.eta = old[1] if eta is None else eta
+        try:
+            yield
+        finally:
+            G.steps, G.eta = old
 
     def project(self, images: np.ndarray | Sequence[str | Path], refine_steps: int = 0,
                 lr: float = 0.05) -> tuple[torch.Tensor, np.ndarray]:  # fmt: skip

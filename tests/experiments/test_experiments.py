@@ -252,8 +252,8 @@ def test_report_averages_seeds_and_explains_unavailable_metrics(tmp_path):
         t0 = 1000.0 * seed
         rows = [
             {"fid": 1.0, "step": 0},
-            {"step": 1, "loss_d": 0.1, "train_seconds": 10.0, "time": t0 + 10.0},
-            {"step": 2, "loss_d": 0.1, "train_seconds": 20.0},
+            {"step": 1, "loss_d": 0.1, "loss_g": 0.2, "train_seconds": 10.0, "time": t0 + 10.0},
+            {"step": 2, "loss_d": 0.1, "loss_g": 0.2, "train_seconds": 20.0},
         ]
         (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
         ev["time"] = t0 + (15 + 5 * seed) * 60

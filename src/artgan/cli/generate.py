@@ -21,19 +21,24 @@ def run_generate(a: argparse.Namespace) -> int:
     at_least(a.n, 1, "--n")
     seeds = list(range(a.seed, a.seed + a.n))
     if str(a.source).endswith(".onnx"):  # onnxruntime instead of torch
+        if a.steps is not None or a.eta is not None:
+            raise ArtganError("--steps/--eta apply to diffusion models, which have no ONNX export")
         og = OnnxGenerator(a.source, a.threads)
         z = apply_codes(latents_for_seeds(og.latent, seeds, a.truncation),
                         parse_codes(a.code or [], og.latent), og.latent)  # fmt: skip
         imgs = to_uint8(torch.from_numpy(og.run(z)))
     else:
         g = Generator.load(a.source, a.precision, a.device, a.threads)  # the Python API's call
-        imgs = g.generate(seeds, parse_codes(a.code or [], g.lg.latent), a.truncation)
+        imgs = g.generate(seeds, parse_codes(a.code or [], g.lg.latent), a.truncation,
+                          a.steps, a.eta)  # fmt: skip
     out = default_out(a, "generated")
     make_dir(out)
     if not a.grid_only:
         for s, img in zip(seeds, imgs, strict=True):
             meta = {"artgan:seed": str(s), "artgan:truncation": str(a.truncation),
                     "artgan:codes": ",".join(a.code or [])}  # fmt: skip
+            if a.steps is not None or a.eta is not None:
+                meta.update({"artgan:steps": str(a.steps), "artgan:eta": str(a.eta)})
             save_png(img, out / f"seed{s:06d}.png", meta)
     grid = out / f"grid_seed{a.seed}_n{a.n}.png"
     save_png(make_grid(imgs), grid)
@@ -77,6 +82,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--truncation", type=float, help="truncate z' to [-T, T] (e.g. 1.0)")
     g.add_argument("--code", action="append", metavar="NAME=VALUE",
                    help="set a latent code for all images: cat=3, c1=0.5 (repeatable)")  # fmt: skip
+    g.add_argument("--steps", type=int, help="diffusion models: DDIM steps, i.e. network "
+                   "passes per image (default: the run's model.sample_steps)")  # fmt: skip
+    g.add_argument("--eta", type=float, help="diffusion models: DDIM η, 0 deterministic … 1 "
+                   "ancestral (default: the run's model.sample_eta)")  # fmt: skip
     g.add_argument("--precision", choices=PRECISIONS, default="fp32",
                    help="bf16 autocast (about 2x faster where the CPU/GPU has bf16; emulated "
                    "and far slower elsewhere); auto = bf16 where native")  # fmt: skip

@@ -24,11 +24,13 @@ from artgan.config.load import (
 from artgan.config.models import (
     MODEL_SECTIONS,
     DCGANConfig,
+    DDPMConfig,
     FastGANConfig,
     MIGANConfig,
     ModelConfig,
     ModelSection,
     SAGANConfig,
+    VAEConfig,
 )
 from artgan.config.schema import SCHEMA_VERSION, VARIANTS, Config
 from artgan.config.sections import (
@@ -62,6 +64,7 @@ __all__ = [
     "Config",
     "DAugmentConfig",
     "DCGANConfig",
+    "DDPMConfig",
     "DataConfig",
     "DiffAugmentConfig",
     "FastGANConfig",
@@ -75,6 +78,7 @@ __all__ = [
     "SAGANConfig",
     "Section",
     "TrainConfig",
+    "VAEConfig",
     "WGANGPLoss",
     "check_resolution",
     "diff",

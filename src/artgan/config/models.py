@@ -12,9 +12,9 @@ entry per section here (a test checks that they agree).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from artgan.config.sections import Float, NonNegativeFloat, NonNegativeInt, PositiveInt, Section
 from artgan.errors import ArtganError
@@ -25,6 +25,9 @@ AUTO_CATEGORIES_WITHOUT_CLASSES = 10
 class ModelSection(Section):
     """What every model has: the latent layout (MIGAN eq. 5) and the network widths."""
 
+    # False: a likelihood model (VAE, diffusion) with no discriminator; the config refuses
+    # the adversarial options for it (config/schema.py) and its GAN-only fields (below).
+    adversarial: ClassVar[bool] = True
     name: str
     z_dim: PositiveInt = 100
     # categorical code values: a number (0 = none) or "auto": one per class folder (10
@@ -121,11 +124,108 @@ class FastGANConfig(ModelSection):
     rec_batch: PositiveInt = 16  # real images per critic step it redraws
 
 
+# ModelSection's fields that only a GAN uses: codes (a likelihood model has no InfoGAN
+# cycle to give them meaning) and the discriminator's.
+GAN_ONLY_FIELDS = (
+    "n_categories", "n_continuous", "d_channels", "d_backbone", "d_backbone_resolution",
+)  # fmt: skip
+
+
+_WHY_NOT = {
+    "n_categories": "a likelihood model has no InfoGAN codes",
+    "n_continuous": "a likelihood model has no InfoGAN codes",
+    "z_dim": "its latent is x_T, 3·R·R values",
+    "max_channels": "the UNet's widths are g_channels × channel_mult",
+}
+
+
+class _LikelihoodSection(ModelSection):
+    """A model trained by maximum likelihood (a bound of it), not against a critic."""
+
+    adversarial: ClassVar[bool] = False
+    not_applicable: ClassVar[tuple[str, ...]] = GAN_ONLY_FIELDS
+
+    @model_validator(mode="after")
+    def _refuse_gan_options(self) -> _LikelihoodSection:
+        for key in self.not_applicable:
+            default = type(self).model_fields[key].default
+            if getattr(self, key) != default:
+                why = _WHY_NOT.get(key, "a likelihood model has no discriminator")
+                raise ValueError(f"model.{key} does not apply to '{self.name}' ({why})")
+        return self
+
+
+class VAEConfig(_LikelihoodSection):
+    """Convolutional VAE (#21): ELBO with an L1 or squared-error likelihood, β-weighted KL."""
+
+    name: Literal["vae"] = "vae"
+    z_dim: PositiveInt = 128
+    g_channels: PositiveInt = 32  # decoder width at the image
+    e_channels: PositiveInt = 32  # encoder width at the image
+    max_channels: PositiveInt = 256
+    beta: NonNegativeFloat = 1.0  # weight of the KL term (1: the negative ELBO)
+    recon: Literal["l1", "mse"] = "l1"
+
+
+class DDPMConfig(_LikelihoodSection):
+    """Denoising diffusion (#21): ε-prediction UNet; DDIM (η = 0) sampling by default."""
+
+    name: Literal["ddpm"] = "ddpm"
+    # the latent is x_T, 3·R·R values: z_dim does not apply
+    not_applicable: ClassVar[tuple[str, ...]] = (*GAN_ONLY_FIELDS, "z_dim", "max_channels")
+    g_channels: PositiveInt = 64  # the UNet's first-level width
+    channel_mult: str = "1,2,2,2"  # width multiplier per level (one level per halving)
+    attn_resolutions: str = "16"  # sides (px) with self-attention; "" for none
+    dropout: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.1
+    num_res_blocks: PositiveInt = 2
+    timesteps: Annotated[int, Field(ge=2, le=10_000)] = 1000
+    beta_schedule: Literal["linear", "cosine"] = "linear"
+    sample_steps: PositiveInt = 50  # DDIM steps for samples, FID and generate (--steps)
+    sample_eta: Annotated[Float, Field(ge=0.0, le=1.0)] = 0.0
+
+    @field_validator("channel_mult", "attn_resolutions", mode="before")
+    @classmethod
+    def _one_number(cls, v: object) -> object:
+        # `--set model.attn_resolutions=16` and an unquoted YAML 16 arrive as an int
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @model_validator(mode="after")
+    def _check_lists(self) -> DDPMConfig:
+        self.channel_mult_tuple()
+        self.attn_tuple()
+        if self.sample_steps > self.timesteps:
+            raise ValueError(
+                f"model.sample_steps ({self.sample_steps}) cannot exceed model.timesteps "
+                f"({self.timesteps})"
+            )
+        return self
+
+    def channel_mult_tuple(self) -> tuple[int, ...]:
+        """``channel_mult`` as integers, e.g. ``(1, 2, 2, 2)``."""
+        return _int_list(self.channel_mult, "model.channel_mult", allow_empty=False)
+
+    def attn_tuple(self) -> tuple[int, ...]:
+        """``attn_resolutions`` as integers, e.g. ``(16,)``."""
+        return _int_list(self.attn_resolutions, "model.attn_resolutions", allow_empty=True)
+
+
+def _int_list(text: str, key: str, allow_empty: bool) -> tuple[int, ...]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{key} must be comma-separated whole numbers, got '{text}'") from None
+    if (not values and not allow_empty) or any(v < 1 for v in values):
+        raise ValueError(f"{key} must be comma-separated positive whole numbers, got '{text}'")
+    return values
+
+
 MODEL_SECTIONS: tuple[type[ModelSection], ...] = (
-    DCGANConfig, SAGANConfig, MIGANConfig, FastGANConfig,
+    DCGANConfig, SAGANConfig, MIGANConfig, FastGANConfig, VAEConfig, DDPMConfig,
 )  # fmt: skip
 ModelConfig = Annotated[
-    DCGANConfig | SAGANConfig | MIGANConfig | FastGANConfig, Field(discriminator="name")
+    DCGANConfig | SAGANConfig | MIGANConfig | FastGANConfig | VAEConfig | DDPMConfig,
+    Field(discriminator="name"),
 ]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from artgan.config.models import MODEL_SECTIONS, DCGANConfig, ModelConfig, section_names
 from artgan.config.sections import (
@@ -47,6 +47,24 @@ class Config(Section):
     loss: LossConfig = Field(default_factory=BCELoss)
     d_augment: DAugmentConfig = Field(default_factory=NoDAugment)
     train: TrainConfig = Field(default_factory=TrainConfig)
+
+    @model_validator(mode="after")
+    def _likelihood_has_no_critic(self) -> Config:
+        """A likelihood model (``vae``, ``ddpm``) has no discriminator: the options that
+        only steer one are errors instead of silently unused settings."""
+        if type(self.model).adversarial:
+            return self
+        name = self.model.name
+        checks = {
+            "loss": self.loss == BCELoss(),
+            "d_augment": self.d_augment.name == "none",
+            "optim.n_critic": self.optim.n_critic == OptimConfig().n_critic,
+            "optim.lr_d": self.optim.lr_d == OptimConfig().lr_d,
+        }
+        for key, ok in checks.items():
+            if not ok:
+                raise ValueError(f"{key} does not apply to '{name}' (it has no discriminator)")
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (YAML/JSON/``weights_only``-safe)."""

@@ -190,6 +190,11 @@ class TrainConfig(Section):
     progress: bool = True
     # tensorboard: RUN/tensorboard/ event files beside metrics.jsonl (which is always kept)
     logger: Literal["jsonl", "tensorboard"] = "jsonl"
+    # Stop (keeping the last good checkpoint) when the sample grid's pixel spread across
+    # images falls below this fraction of the training paintings' — the samples have
+    # collapsed to nearly one image (0: never); checked from step `collapse_after` on.
+    collapse_threshold: Annotated[Float, Field(ge=0.0, lt=1.0)] = 0.05
+    collapse_after: NonNegativeInt = 1000
 
     @field_validator("ema_decay")
     @classmethod

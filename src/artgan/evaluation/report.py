@@ -29,7 +29,7 @@ def is_number(v: Any) -> bool:
 def append_eval_row(run_dir: str | Path, results: dict[str, Any]) -> Path:
     """Append ``{"kind": "eval", **results}`` as one line to ``run_dir/metrics.jsonl``.
 
-    Loss rows have no "kind"; readers that look for "loss_d" skip this one. "step" is only
+    Loss rows have no "kind"; readers that look for "loss_g" skip this one. "step" is only
     written when known, because the trainer compares it with its own step on resume.
     """
     path = Path(run_dir) / "metrics.jsonl"

@@ -68,6 +68,17 @@ def collect(plan: ExperimentPlan, out: Path) -> dict[str, Any]:
             "sample_counts": counts, "floor": floors[0] if floors else None}  # fmt: skip
 
 
+def first_seed(runs: dict[str, dict[int, dict[str, Any]]], key: str) -> dict[str, Any]:
+    """``{variant: result[key]}`` from each variant's lowest seed that has it."""
+    out = {}
+    for variant, by_seed in runs.items():
+        for seed in sorted(by_seed):
+            if isinstance(by_seed[seed].get(key), dict):
+                out[variant] = by_seed[seed][key]
+                break
+    return out
+
+
 def experiment_span(runs: dict[str, dict[int, dict[str, Any]]]) -> dict[str, float]:
     """From the first run's start to the last run's evaluation, on the clock (the
     reference statistics' warm-up before the first run is not in it)."""
@@ -85,7 +96,7 @@ def wall_clock(run_dir: Path, result: dict[str, Any]) -> dict[str, float]:
     ``wall_seconds`` spans FID monitoring, samples, checkpoints and the evaluation (and an
     interrupted run's pause); ``{}`` where the log has no timed row."""
     rows = read_jsonl(run_dir / "metrics.jsonl")
-    first = next((r for r in rows if "loss_d" in r and is_number(r.get("time"))), None)
+    first = next((r for r in rows if "loss_g" in r and is_number(r.get("time"))), None)
     end = result.get("time")
     if first is None or not is_number(end):
         return {}
@@ -130,7 +141,8 @@ def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[st
     with atomic_write(out / "report.md") as f:
         f.write(render_markdown(plan, summary, command, machine, fid_png, samples_png,
                                 data["wall_clock"], perceptual_names(runs), data["floor"],
-                                data["sample_counts"]).encode())  # fmt: skip
+                                data["sample_counts"], first_seed(runs, "generation"),
+                                ).encode())  # fmt: skip
     return out / "report.md"
 
 
@@ -150,6 +162,7 @@ def render_markdown(
     perceptual: list[str] | None = None,
     floor: dict[str, Any] | None = None,
     counts: list[int] | None = None,
+    runs_generation: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     perceptual = perceptual or []
     lines = _header(plan, summary, command, machine, span)
@@ -175,6 +188,7 @@ def render_markdown(
                   f"not comparable. Re-evaluate them at one count."]  # fmt: skip
     elif gains := fid_gains(summary, plan.variants):
         lines += ["", "FID, relative:", *gains]
+    lines += generation_table(runs_generation or {}, plan.variants)
     which = " / ".join(perceptual) or "the perceptual distance"
     lines += ["", "SSIM, MS-SSIM, recon distance and SD compare test paintings x with their "
               "reconstructions G(E(x)); models without an encoder have none (\"unavailable\"). "
@@ -184,6 +198,24 @@ def render_markdown(
     if samples_png:
         lines += ["", f"![final samples, seed 0: {', '.join(plan.variants)}]({samples_png.name})"]
     return "\n".join(lines) + "\n"
+
+
+def generation_table(gen: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
+    """The generation-cost table (one row per variant, per step count for diffusion)."""
+    rows = []
+    for v in variants:
+        for r in (gen.get(v) or {}).get("rows", []):
+            steps = "1 pass" if r.get("steps") is None else f"{r['steps']} DDIM steps"
+            b64 = next((val for k, val in r.items() if k.startswith("images_per_s_b")), None)
+            rate = f"{b64:.1f}" if is_number(b64) else "?"
+            rows.append(f"| {v} | {steps} | {r['ms_per_image_b1']:.1f} | {rate} |")
+    if not rows:
+        return []
+    first = next(g for g in gen.values() if g)
+    return ["", f"Generation cost ({first.get('precision', 'fp32')}, "
+            f"{first.get('threads', '?')} threads, EMA generator; seed 0's run):", "",
+            "| model | network passes | ms per image (batch 1) | images/s (batch 64) |",
+            "|---|---|---|---|", *rows]  # fmt: skip
 
 
 def _header(

@@ -30,7 +30,7 @@ import torch
 from artgan.config import from_saved, read_yaml, replace
 from artgan.data import absolute_data_path, load_dataset, split_indices
 from artgan.errors import ArtganError
-from artgan.evaluation import FIDMonitor, evaluate_run, jsonable
+from artgan.evaluation import FIDMonitor, evaluate_run, generation_cost, jsonable
 from artgan.experiments.plan import ExperimentPlan
 from artgan.experiments.report import write_report
 from artgan.io.atomic import atomic_write, make_dir
@@ -97,7 +97,7 @@ def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, 
         device="auto",
     )
     rows = read_jsonl(run_dir / "metrics.jsonl")
-    losses = [r for r in rows if "loss_d" in r]
+    losses = [r for r in rows if "loss_g" in r]
     last = losses[-1] if losses else {}
     results["train_seconds"] = last.get("train_seconds")
     results["train_steps"] = last.get("step")
@@ -111,6 +111,9 @@ def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, 
         if r.get("kind") != "eval" and isinstance(r.get("fid"), (int, float))
     ]
     results["fid_curve"] = fid_curve
+    # what an image costs to make (ms at batch 1, images/s at batch 64; a diffusion model
+    # at several step counts): fp32, after the metrics, nothing else running
+    results["generation"] = generation_cost(run_dir)
     with atomic_write(run_dir / "eval.json") as f:
         f.write(json.dumps(jsonable(results), indent=2).encode())
     return results

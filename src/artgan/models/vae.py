@@ -1,5 +1,7 @@
-"""A convolutional VAE (Kingma & Welling 2014): the networks and the ELBO (#21, not yet a
-registered model).
+"""A convolutional VAE (Kingma & Welling 2014): the networks, the ELBO and its registration
+as ``vae`` (#21): G is the decoder (z ~ N(0, I) → image, the GAN generator contract, so
+export, ``generate``, ONNX and the studio work unchanged), E the encoder (``project``
+reads its posterior mean).
 
 Encoder: a 3×3 conv to ``channels``, then strided 4×4 convs halving the side down to
 4×4 (the width doubling up to ``max_channels``), each followed by GroupNorm and SiLU; a
@@ -24,7 +26,11 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from artgan.config import VAEConfig
+from artgan.models.latent import LatentSpec
+from artgan.models.registry import LikelihoodLoss, ModelSpec, register
 from artgan.nn.blocks import group_norm, n_stages, upsample_widths
+from artgan.runtime import Runtime
 
 
 class VAEEncoder(nn.Module):
@@ -138,3 +144,45 @@ def elbo_terms(
         raise ValueError(f"unknown reconstruction loss '{recon}' (have: l1, mse)")
     kl = kl_divergence(mu, logvar)
     return {"recon": rec.mean(), "kl": kl.mean(), "total": (rec + beta * kl).mean()}
+
+
+def _decoder(cfg: VAEConfig, latent: LatentSpec, resolution: int) -> nn.Module:
+    return VAEDecoder(resolution, latent.z_dim, cfg.g_channels, cfg.max_channels)
+
+
+def _encoder(cfg: VAEConfig, latent: LatentSpec, resolution: int) -> nn.Module:
+    return VAEEncoder(resolution, latent.z_dim, cfg.e_channels, cfg.max_channels)
+
+
+def vae_loss(cfg: VAEConfig, rt: Runtime, local_batch: int) -> LikelihoodLoss:
+    """The negative ELBO of this rank's batch; ε for the reparameterisation is drawn for
+    the global batch from the step's generator and sliced, so N processes train as one."""
+
+    def loss(
+        G: nn.Module, E: nn.Module | None, real: Tensor, gen: torch.Generator, rt: Runtime
+    ) -> dict[str, Tensor]:
+        assert E is not None, "the VAE's loss needs its encoder"
+        b = real.shape[0]
+        noise = torch.randn(b * rt.shard.world, cfg.z_dim, generator=gen)
+        noise = rt.shard.take(noise).to(real.device)
+        with rt.autocast():
+            mu, logvar = E(real)
+            x_hat = G(reparameterise(mu.float(), logvar.float(), noise))
+        terms = elbo_terms(real, x_hat, mu, logvar, cfg.beta, cfg.recon)
+        # per-pixel mean |x − x̂| on the [-1, 1] scale, for the log (not optimised)
+        terms["l1"] = (real.float() - x_hat.float()).abs().mean().detach()
+        return terms
+
+    return loss
+
+
+SPEC = register(
+    ModelSpec(
+        name="vae",
+        description="convolutional VAE (#21): GroupNorm encoder/decoder, ELBO with L1 or "
+        "squared-error likelihood, β-weighted KL",
+        generator=_decoder,
+        encoder=_encoder,
+        likelihood=vae_loss,
+    )
+)

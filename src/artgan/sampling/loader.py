@@ -20,7 +20,7 @@ from artgan.config.migrate import migrate_model
 from artgan.errors import ArtganError
 from artgan.io.checkpoint import FORMAT as CKPT_FORMAT
 from artgan.io.checkpoint import atomic_torch_save, find_checkpoint, first_line, load_file
-from artgan.models import LatentSpec, get_model, latent_spec
+from artgan.models import LatentSpec, get_model, model_latent
 from artgan.models.ema import standing_stats
 
 EXPORT_FORMAT = "artgan-generator"
@@ -44,7 +44,7 @@ def _build(
     model_cfg: dict[str, Any], resolution: int
 ) -> tuple[nn.Module, nn.Module | None, LatentSpec]:
     mc = from_dict({"model": model_cfg}).model
-    latent = latent_spec(mc)
+    latent = model_latent(mc, resolution)
     spec = get_model(mc.name)
     E = spec.encoder(mc, latent, resolution) if spec.encoder else None
     return spec.generator(mc, latent, resolution), E, latent

@@ -28,7 +28,7 @@ from torch import nn
 from artgan import __version__
 from artgan.errors import ArtganError
 from artgan.io.atomic import atomic_write
-from artgan.models import LatentSpec, latents_for_seeds
+from artgan.models import LatentSpec, get_model, latents_for_seeds
 from artgan.sampling.loader import load_generator
 
 OPSET = 18
@@ -78,6 +78,12 @@ def export_onnx(source: str | Path, out: str | Path) -> list[Path]:
     """Write the generator (and encoder) of ``source`` as ONNX; returns the files."""
     out = Path(out)
     lg = load_generator(source)
+    name = lg.model_cfg.get("name")
+    if get_model(str(name)).iterative:
+        raise ArtganError(
+            f"ONNX export of '{name}' is not supported yet: its sampler is a loop of UNet "
+            f"passes (export --format torch works, and artgan generate runs it)"
+        )
     G = lg.G.float().eval()
     example = latents_for_seeds(lg.latent, [0, 1], None)
     _export(G, example, out, ("latent", "image"))

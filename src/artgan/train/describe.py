@@ -6,7 +6,7 @@ import torch
 
 from artgan.config import Config
 from artgan.data import LANDSCAPE_CLASSES, is_builtin, scan_folder
-from artgan.models import build_discriminator, get_model, latent_spec
+from artgan.models import build_discriminator, get_model, model_latent
 from artgan.train.rng import seed_for
 from artgan.train.runfiles import resolved_config
 
@@ -21,13 +21,14 @@ def class_count(path: str | None) -> int:
 def parameter_counts(cfg: Config) -> dict[str, int]:
     """Trainable parameters of each network ``cfg`` builds (``"auto"`` codes resolved)."""
     spec = get_model(cfg.model.name)
-    latent = latent_spec(cfg.model)
     res = cfg.data.resolution
+    latent = model_latent(cfg.model, res)
     # Seeded like a real run, so building here draws nothing from the caller's RNG state.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed_for(cfg.train.seed, "init"))
-        built = {"G": spec.generator(cfg.model, latent, res),
-                 "D": build_discriminator(spec, cfg.model, latent, res)}  # fmt: skip
+        built = {"G": spec.generator(cfg.model, latent, res)}
+        if spec.adversarial:
+            built["D"] = build_discriminator(spec, cfg.model, latent, res)
         if spec.encoder is not None:
             built["E"] = spec.encoder(cfg.model, latent, res)
     return {k: sum(p.numel() for p in m.parameters() if p.requires_grad) for k, m in built.items()}

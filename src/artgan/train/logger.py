@@ -1,5 +1,6 @@
 """Training metrics on disk: ``metrics.jsonl`` (one JSON object per logged step),
-``losses.csv`` (step, loss_d, loss_g) and ``losses.png`` (the G and D curves)."""
+``losses.csv`` (step, loss_d, loss_g; loss_d empty for a likelihood model, which has no D)
+and ``losses.png`` (the G and D curves)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,10 @@ class MetricLog:
         self._rewrite_csv(rows)
 
     def append(self, row: dict[str, Any]) -> None:
-        """A row with ``loss_d``/``loss_g`` goes to the JSONL log and the CSV; any other
-        row (FID, evaluations) to the JSONL log only."""
+        """A training row (``loss_g``, and ``loss_d`` for a GAN) goes to the JSONL log and
+        the CSV; any other row (FID, evaluations) to the JSONL log only."""
         append_jsonl(self.jsonl, row)
-        if "loss_d" in row:
+        if "loss_g" in row:
             self._append_csv(row)
         if self.sink is not None and "step" in row:
             self.sink.scalars(row)
@@ -49,7 +50,7 @@ class MetricLog:
     def _rewrite_csv(self, rows: list[dict[str, Any]]) -> None:
         self.csv.unlink(missing_ok=True)
         for r in rows:
-            if "loss_d" in r:
+            if "loss_g" in r:
                 self._append_csv(r)
 
     def _append_csv(self, row: dict[str, Any]) -> None:
@@ -58,14 +59,16 @@ class MetricLog:
             w = csv.writer(f)
             if new:
                 w.writerow(["step", "loss_d", "loss_g"])
-            w.writerow([row["step"], f"{row['loss_d']:.6g}", f"{row['loss_g']:.6g}"])
+            # a likelihood model has no D: its loss_d cell stays empty
+            loss_d = f"{row['loss_d']:.6g}" if "loss_d" in row else ""
+            w.writerow([row["step"], loss_d, f"{row['loss_g']:.6g}"])
 
     def read(self) -> list[dict[str, Any]]:
         """Every row logged so far (a line cut short by a crash is skipped)."""
         return read_jsonl(self.jsonl)
 
     def plot(self) -> None:
-        rows = [r for r in self.read() if "loss_d" in r]
+        rows = [r for r in self.read() if "loss_g" in r]
         if not rows:
             return
         steps = [r["step"] for r in rows]
@@ -73,8 +76,10 @@ class MetricLog:
         ncols = 2 if fid else 1
         fig, axes = pyplot().subplots(1, ncols, figsize=(7 * ncols, 3.5), dpi=110, squeeze=False)
         ax = axes[0, 0]
-        ax.plot(steps, [r["loss_d"] for r in rows], label="D loss", lw=0.8)
-        ax.plot(steps, [r["loss_g"] for r in rows], label="G loss", lw=0.8)
+        gan = all("loss_d" in r for r in rows)
+        if gan:
+            ax.plot(steps, [r["loss_d"] for r in rows], label="D loss", lw=0.8)
+        ax.plot(steps, [r["loss_g"] for r in rows], label="G loss" if gan else "loss", lw=0.8)
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
         ax.legend()

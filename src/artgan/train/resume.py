@@ -28,6 +28,8 @@ RESUMABLE_CHANGES = {
     "train.fid_n",
     "train.fid_precision",
     "train.logger",
+    "train.collapse_threshold",  # the health check's settings, not what is trained
+    "train.collapse_after",
     "data.cache_dir",
     "data.path",  # the folder may move; its fingerprint must still match
 }

@@ -12,16 +12,12 @@ the data folder made absolute and ``"auto"`` codes turned into numbers.
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from artgan.config import Config
 from artgan.data import ImageSet, absolute_data_path, load_dataset, split_indices
@@ -29,10 +25,13 @@ from artgan.errors import Interrupted
 from artgan.evaluation import FIDMonitor
 from artgan.io.checkpoint import CheckpointManager
 from artgan.io.images import make_grid, save_png, to_uint8
-from artgan.models import latents_for_seeds
+from artgan.models import get_model, latents_for_seeds
 from artgan.models.ema import standing_stats
 from artgan.runtime import Runtime, resolve_precision, setup_runtime
 from artgan.train.batches import BatchSource
+from artgan.train.health import RunHealth, real_spread, spread
+from artgan.train.interrupt import StopRequest
+from artgan.train.likelihood import LikelihoodState, build_likelihood_state, likelihood_step
 from artgan.train.logger import MetricLog
 from artgan.train.progress import TrainProgress
 from artgan.train.rng import generator_for
@@ -84,9 +83,7 @@ class Trainer:
             check_same_data(self.dataset, resume_state)
         self.cfg = cfg = resolved_config(cfg, len(self.dataset.class_names))
         self.batches = self._batch_source()
-        self.state: GANState = build_state(cfg, self.rt)
-        if resume_state is not None:
-            self.state.load_state_dict(resume_state)
+        self.state = self._build_state(resume_state)
         # The model's own generator terms (MIGAN's info and image cycles), if it has any;
         # built now, so that a bad setup fails before the first step.
         spec, local_batch = self.state.spec, cfg.train.batch_size // self.rt.shard.world
@@ -97,7 +94,10 @@ class Trainer:
         self.fixed_latent = self.state.latent.join(
             self.state.latent.sample(cfg.train.n_samples, generator_for(cfg.train.seed, "fixed"))
         )
-        self._stop_requested = False
+        self._stop = StopRequest()  # Ctrl-C: finish the step, checkpoint, stop
+        # NaN/inf and collapse checks; the training paintings' pixel spread is the yardstick
+        real = real_spread(self.dataset.images, self.train_idx)
+        self.health = RunHealth(self.run_dir, self.ckpts, cfg.train, real, self.rt.shard)
         self._sampler: tuple[int, torch.nn.Module] | None = None
         self.fid = None
         self._last_fid_seconds: float | None = None
@@ -109,6 +109,19 @@ class Trainer:
                 progress=cfg.train.progress,
                 device=str(self.rt.device),
             )
+
+    def _build_state(self, resume_state: dict[str, Any] | None) -> GANState | LikelihoodState:
+        """A GAN trains by ``gan_step``, a likelihood model (vae, ddpm) by
+        ``likelihood_step``; the state is loaded from ``resume_state`` when given."""
+        cfg = self.cfg
+        state: GANState | LikelihoodState
+        if get_model(cfg.model.name).adversarial:
+            state, self._step = build_state(cfg, self.rt), gan_step
+        else:
+            state, self._step = build_likelihood_state(cfg, self.rt), likelihood_step
+        if resume_state is not None:
+            state.load_state_dict(resume_state)
+        return state
 
     def _batch_source(self) -> BatchSource:
         """The training split on the device, batched and augmented (``train/batches.py``)."""
@@ -131,7 +144,10 @@ class Trainer:
 
     # ------------------------------------------------------------------- outputs
     def save_checkpoint(self) -> Path:
-        """Rank 0 writes; every rank gets the path."""
+        """Rank 0 writes; every rank gets the path. Weights that are no longer finite are
+        never written: training stops instead (:mod:`artgan.train.health`)."""
+        st = self.state
+        self.health.check_weights(st.step, [st.G, getattr(st, "D", None), st.E])
         path = self.ckpts.path_for(self.state.step)
         if self.main:
             path = self.ckpts.save(self.state.state_dict(self.data_info()), self.state.step)
@@ -145,7 +161,8 @@ class Trainer:
         return self._sampler[1]
 
     @torch.no_grad()
-    def save_samples(self) -> Path:
+    def save_samples(self) -> float:
+        """Write the fixed-latent grid; returns the samples' pixel spread (0–255)."""
         g = self.sampler()
         with self.rt.autocast():
             imgs = torch.cat([g(chunk.to(self.rt.device)) for chunk in self.fixed_latent.split(64)])
@@ -154,7 +171,7 @@ class Trainer:
         save_png(grid, path)
         save_png(grid, self.run_dir / "samples" / "latest.png")
         self.log.image("samples", grid, self.state.step)
-        return path
+        return spread(imgs)
 
     @torch.no_grad()
     def log_fid(self) -> dict[str, Any]:
@@ -213,10 +230,10 @@ class Trainer:
                             cfg.time_budget, self.state.train_seconds, quiet)  # fmt: skip
         t0, s0 = time.perf_counter(), self.state.step
         done = self.state.step >= end or self.out_of_budget()
-        with bar, self._graceful_interrupt():
+        with bar, self._stop.installed():
             while not done:
                 ts = time.perf_counter()
-                out = gan_step(self.state, self.batches.get, self.rt, self.objective)
+                out = self._step(self.state, self.batches.get, self.rt, self.objective)  # type: ignore[arg-type]
                 if self.rt.device.type == "cuda":  # time the work, not the kernel launches
                     torch.cuda.synchronize(self.rt.device)
                 self.state.train_seconds += time.perf_counter() - ts
@@ -224,19 +241,21 @@ class Trainer:
                 bar.update(step, self.state.train_seconds)
                 # Ranks must agree on when to stop (their collectives pair up), and
                 # their clocks differ: any rank's interrupt or spent budget stops all.
-                self._stop_requested, spent = self.rt.shard.any_of(
-                    self._stop_requested, self.out_of_budget()
+                self._stop.requested, spent = self.rt.shard.any_of(
+                    self._stop.requested, self.out_of_budget()
                 )
                 done = spent or step >= end
-                if step % cfg.log_every == 0 or done or self._stop_requested:
+                if step % cfg.log_every == 0 or done or self._stop.requested:
                     row = self._log_row(out, t0, s0)
                     t0, s0 = time.perf_counter(), step
-                    bar.postfix(D=f"{row['loss_d']:.3f}", G=f"{row['loss_g']:.3f}",
+                    self.health.check_row(step, row)
+                    losses = {"D": row.get("loss_d"), "G": row["loss_g"]}
+                    bar.postfix(**{k: f"{v:.3f}" for k, v in losses.items() if v is not None},
                                 img_s=f"{row['img_per_s']:.0f}")  # fmt: skip
-                if self._stop_requested:
+                if self._stop.requested:
                     break
                 last_ckpt = self._outputs(step, done) or last_ckpt
-        if self._stop_requested:
+        if self._stop.requested:
             last_ckpt = self.save_checkpoint()
             if self.main:
                 self.log.plot()
@@ -252,9 +271,12 @@ class Trainer:
         """Samples, FID and a checkpoint where their intervals (or the end) fall on
         ``step``; the checkpoint's path if one was written."""
         cfg = self.cfg.train
-        if self.main and (step % cfg.sample_every == 0 or done):
-            self.save_samples()
-            self.log.plot()
+        if step % cfg.sample_every == 0 or done:
+            fake_spread = float("inf")
+            if self.main:
+                fake_spread = self.save_samples()
+                self.log.plot()
+            self.health.check_samples(step, fake_spread)
         if self.fid is not None and (self._fid_due(step) or done):
             self.log_fid()
         if step % cfg.ckpt_every == 0 or done:
@@ -275,26 +297,3 @@ class Trainer:
         if self.main:
             self.log.append(row)
         return row
-
-    @contextlib.contextmanager
-    def _graceful_interrupt(self) -> Iterator[None]:
-        """First Ctrl-C finishes the current step and checkpoints; a second one aborts."""
-
-        def handler(signum: int, frame: Any) -> None:
-            if self._stop_requested:
-                raise KeyboardInterrupt
-            self._stop_requested = True
-            tqdm.write(
-                "interrupt: finishing this step and saving a checkpoint… "
-                "(Ctrl-C again to abort at once, without one)"
-            )
-
-        try:
-            previous = signal.signal(signal.SIGINT, handler)
-        except ValueError:  # not in the main thread: leave signals alone
-            yield
-            return
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
