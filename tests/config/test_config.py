@@ -41,7 +41,10 @@ def test_unknown_key_is_an_error_naming_it(tmp_path):
         ("train.precision=fp16", "must be one of 'auto', 'fp32' or 'bf16', got 'fp16'"),
         ("data.resolution=48", "power of two"),
         ("train.steps=0", "at least 1"),
-        ("model.name=stylegan9", r"unknown model .stylegan9. \(available: dcgan, ddpm, fastgan, migan, sagan, vae\)"),
+        (
+            "model.name=stylegan9",
+            r"unknown model .stylegan9. \(available: dcgan, ddpm, fastgan, migan, sagan, vae\)",
+        ),
         ("loss.name=wgan", r"unknown loss 'wgan' \(available: bce, hinge, wgan-gp\)"),
         ("data.train_fraction=1.5", "between 0 and 1"),
         ("train.fid_every_seconds=-60", "train.fid_every_seconds' must be ≥ 0"),

@@ -1,5 +1,7 @@
-"""ONNX export: for every registered model the graph's output matches eager torch, and
-``artgan generate model.onnx`` (onnxruntime) draws the same images as the run."""
+"""ONNX export: for every registered one-pass model the graph's output matches eager
+torch (a diffusion model's export is refused), ``artgan generate model.onnx``
+(onnxruntime) draws the same images as the run, and an export loads like a run, so the
+studio serves it."""
 
 from __future__ import annotations
 
@@ -9,11 +11,15 @@ import torch
 from PIL import Image
 
 from artgan.cli import main
-from artgan.models import latents_for_seeds, model_names
-from artgan.sampling import load_generator
+from artgan.config import resolve
+from artgan.errors import ArtganError
+from artgan.models import get_model, latents_for_seeds, model_names
+from artgan.runtime import Runtime
+from artgan.sampling import generate, load_generator
 from artgan.sampling.onnx import OnnxGenerator, export_onnx
+from artgan.studio.engine import Recipe, StudioEngine
 from artgan.train import Trainer
-from helpers import tiny_config
+from helpers import TINY_TRAIN, tiny_config
 
 pytest.importorskip("onnxscript")
 pytest.importorskip("onnxruntime")
@@ -30,7 +36,20 @@ def test_onnx_matches_eager_for_every_model(model, tmp_path, tiny_data):
         layer["model"].update(n_categories=3, n_continuous=2, cycle_batch=4,
                               perceptual_layers="relu1_2")  # fmt: skip
     data = tiny_data if res == 16 else None
-    Trainer(tiny_config(layer), tmp_path / "run", dataset=data).fit()
+    if get_model(model).adversarial:
+        cfg = tiny_config(layer)
+    else:  # a likelihood model's section has no critic widths
+        small = {"vae": {"z_dim": 16, "e_channels": 8, "max_channels": 32},
+                 "ddpm": {"channel_mult": "1,2", "attn_resolutions": "", "timesteps": 10,
+                          "sample_steps": 2}}[model]  # fmt: skip
+        cfg = resolve(model, None, [{"data": {"resolution": res},
+                                     "model": {"g_channels": 8, **small},
+                                     "train": {**TINY_TRAIN, "steps": 1}}])  # fmt: skip
+    Trainer(cfg, tmp_path / "run", dataset=data).fit()
+    if get_model(model).iterative:
+        with pytest.raises(ArtganError, match=f"ONNX export of '{model}' is not supported"):
+            export_onnx(tmp_path / "run", tmp_path / "g.onnx")
+        return
     files = export_onnx(tmp_path / "run", tmp_path / "g.onnx")
     lg = load_generator(tmp_path / "run")
     og = OnnxGenerator(files[0])
@@ -61,3 +80,23 @@ def test_generate_from_onnx_draws_the_runs_images(trained_run, tmp_path):
         pa = np.asarray(Image.open(a / f"seed{s:06d}.png"), dtype=int)
         pb = np.asarray(Image.open(b / f"seed{s:06d}.png"), dtype=int)
         assert np.abs(pa - pb).max() <= 1  # the same image up to 8-bit rounding
+
+
+def test_an_onnx_export_loads_like_a_run_and_serves_the_studio(trained_run, tmp_path):
+    export_onnx(trained_run, tmp_path / "g.onnx")
+    run_lg, onnx_lg = load_generator(trained_run), load_generator(tmp_path / "g.onnx")
+    assert onnx_lg.latent == run_lg.latent and onnx_lg.E is not None
+    assert onnx_lg.model_cfg["name"] == "migan" and onnx_lg.class_names == run_lg.class_names
+    rt = Runtime(torch.device("cpu"), "fp32", channels_last=True)
+    z = latents_for_seeds(run_lg.latent, [0, 1, 2], None)
+    assert (generate(onnx_lg, z, rt) - generate(run_lg, z, rt)).abs().max() < TOLERANCE
+    engine = StudioEngine(tmp_path / "g.onnx", "auto")
+    on_torch = StudioEngine(trained_run, "fp32")
+    recipe = Recipe(seed=3, codes={"cat": 1, "c1": 0.5})
+    a, b = engine.render(recipe, exact=True), on_torch.render(recipe, exact=True)
+    assert a.shape == (16, 16, 3) and np.abs(a.astype(int) - b.astype(int)).max() <= 1
+    painting = Image.fromarray(np.full((40, 30, 3), 120, np.uint8))
+    pid, recon, codes = engine.project_image(painting)  # the exported encoder
+    assert recon.shape == (16, 16, 3) and set(codes) == {"cat", "c1", "c2"}
+    with pytest.raises(ArtganError, match="does not exist"):
+        load_generator(tmp_path / "missing.onnx")

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-import torch
-
 from artgan.api import Generator
 from artgan.cli.common import DEVICES, PRECISIONS, at_least, default_out
 from artgan.errors import ArtganError
 from artgan.io.atomic import atomic_write, make_dir
-from artgan.io.images import make_grid, save_png, to_uint8
-from artgan.models import latents_for_seeds
-from artgan.sampling import apply_codes, export_generator, parse_codes
+from artgan.io.images import make_grid, save_png
+from artgan.sampling import export_generator, parse_codes
 from artgan.sampling.card import model_card
-from artgan.sampling.onnx import OnnxGenerator, export_onnx
+from artgan.sampling.onnx import export_onnx
 
 
 def run_generate(a: argparse.Namespace) -> int:
     at_least(a.n, 1, "--n")
     seeds = list(range(a.seed, a.seed + a.n))
-    if str(a.source).endswith(".onnx"):  # onnxruntime instead of torch
-        if a.steps is not None or a.eta is not None:
-            raise ArtganError("--steps/--eta apply to diffusion models, which have no ONNX export")
-        og = OnnxGenerator(a.source, a.threads)
-        z = apply_codes(latents_for_seeds(og.latent, seeds, a.truncation),
-                        parse_codes(a.code or [], og.latent), og.latent)  # fmt: skip
-        imgs = to_uint8(torch.from_numpy(og.run(z)))
-    else:
-        g = Generator.load(a.source, a.precision, a.device, a.threads)  # the Python API's call
-        imgs = g.generate(seeds, parse_codes(a.code or [], g.lg.latent), a.truncation,
-                          a.steps, a.eta)  # fmt: skip
+    # the Python API's call; a .onnx export runs on onnxruntime behind the same interface
+    g = Generator.load(a.source, a.precision, a.device, a.threads)
+    imgs = g.generate(seeds, parse_codes(a.code or [], g.lg.latent), a.truncation,
+                      a.steps, a.eta)  # fmt: skip
     out = default_out(a, "generated")
     make_dir(out)
     if not a.grid_only:

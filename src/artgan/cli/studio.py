@@ -24,7 +24,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "generate from seeds, steer the codes with sliders, project an uploaded painting, "
         "interpolate kept images into a GIF, download PNGs that `artgan generate` reproduces.",
     )
-    s.add_argument("source", metavar="RUN", help="run folder, checkpoint or exported file")
+    s.add_argument(
+        "source",
+        metavar="RUN",
+        help="run folder, checkpoint, exported file or .onnx export (onnxruntime)",
+    )
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback only)")
     s.add_argument(
         "--allow-remote",

@@ -51,9 +51,13 @@ def _build(
 
 
 def load_generator(source: str | Path) -> LoadedGenerator:
-    """Run folder, training checkpoint or exported file → a generator on the CPU.
-    A file with missing entries or weights that do not fit is a one-line error."""
+    """Run folder, training checkpoint, exported file or ONNX export → a generator on the
+    CPU. A file with missing entries or weights that do not fit is a one-line error."""
     p = Path(source)
+    if p.suffix == ".onnx":  # an ONNX export, run on onnxruntime
+        from artgan.sampling.onnx import load_onnx
+
+        return load_onnx(p)
     if p.is_dir():
         p, _ = find_checkpoint(p)
     obj = load_file(p, kind="generator file")

@@ -6,8 +6,12 @@ one-hot category, the continuous codes — output ``image`` ``[N, 3, R, R]`` in 
 ``gen.encoder.onnx`` for models with an encoder (``image`` → ``latent``), and
 ``gen.onnx.json``: the latent layout, class names, resolution and model config, which
 is all artgan needs to draw seeds and set codes without torch weights. artgan has no
-custom ops, so any ONNX runtime runs the graph; ``artgan generate gen.onnx`` uses
-onnxruntime when it is installed (``pip install onnxruntime``).
+custom ops, so any ONNX runtime runs the graph; ``artgan generate gen.onnx`` and ``artgan
+studio gen.onnx`` use onnxruntime when it is installed (``pip install onnxruntime``):
+:func:`load_onnx` wraps the sessions as torch modules in a
+:class:`~artgan.sampling.loader.LoadedGenerator`, so generation, steering, projection and
+the studio run on an export exactly as on a run (except latent refinement, which needs
+torch gradients).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from artgan import __version__
 from artgan.errors import ArtganError
 from artgan.io.atomic import atomic_write
 from artgan.models import LatentSpec, get_model, latents_for_seeds
-from artgan.sampling.loader import load_generator
+from artgan.sampling.loader import LoadedGenerator, load_generator
 
 OPSET = 18
 RUNTIME_INSTALL = "pip install onnxruntime"
@@ -120,6 +124,8 @@ class OnnxGenerator:
 
     def __init__(self, path: str | Path, threads: int = 0) -> None:
         path = Path(path)
+        if not path.is_file():
+            raise ArtganError(f"ONNX file '{path}' does not exist")
         side = path.with_name(path.name + ".json")
         if not side.is_file():
             raise ArtganError(f"'{side}' (the latent layout written beside the .onnx) is missing")
@@ -144,3 +150,39 @@ class OnnxGenerator:
         out = [self.session.run(["image"], {"latent": z[i : i + batch_size]})[0]
                for i in range(0, len(z), batch_size)]  # fmt: skip
         return np.concatenate(out)
+
+
+class _SessionModule(nn.Module):
+    """An onnxruntime session as a torch module: ``forward(x)`` runs the graph in fp32 on
+    the CPU (autocast does not reach it) and returns a tensor on ``x``'s device."""
+
+    def __init__(self, session: Any, inp: str, out: str) -> None:
+        super().__init__()
+        self.session, self.inp, self.out = session, inp, out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        arr = x.detach().float().cpu().contiguous().numpy()
+        return torch.from_numpy(self.session.run([self.out], {self.inp: arr})[0]).to(x.device)
+
+    def to_latent(self, out: torch.Tensor) -> torch.Tensor:
+        """The encoder graph already ends in E's ``to_latent``."""
+        return out
+
+
+def load_onnx(path: str | Path, threads: int = 0) -> LoadedGenerator:
+    """An ONNX export (``gen.onnx`` + ``gen.onnx.json``, and ``gen.encoder.onnx`` where the
+    model has an encoder) as a :class:`LoadedGenerator` running on onnxruntime."""
+    import onnxruntime as ort  # OnnxGenerator has already named the install line if missing
+
+    og = OnnxGenerator(path, threads)
+    E = None
+    if enc := og.meta.get("encoder"):
+        enc_path = Path(path).with_name(enc)
+        if not enc_path.is_file():
+            raise ArtganError(f"'{enc_path}' (the encoder written beside the .onnx) is missing")
+        session = ort.InferenceSession(str(enc_path), og.session.get_session_options(),
+                                       providers=["CPUExecutionProvider"])  # fmt: skip
+        E = _SessionModule(session, "image", "latent")
+    G = _SessionModule(og.session, "latent", "image")
+    return LoadedGenerator(G, og.latent, dict(og.meta.get("model") or {}), og.resolution,
+                           og.class_names, str(path), E, og.meta.get("step"))  # fmt: skip
