@@ -38,6 +38,7 @@ from artgan.sampling import (
     project,
     refine_projection,
 )
+from artgan.sampling.loader import refuse_onnx_source
 
 __all__ = ["Generator", "evaluate_folders"]
 
@@ -132,6 +133,7 @@ class Generator:
             images = np.stack([load_image(p, self.resolution, "crop") for p in images])
         latents, recon = project(self.lg, images, self.rt)
         if refine_steps:
+            refuse_onnx_source(self.lg.source, "refine a projection with")
             latents, recon, _ = refine_projection(self.lg, latents, images, self.rt,
                                                   refine_steps, lr, False)  # fmt: skip
         return latents, to_uint8(recon)

@@ -10,12 +10,13 @@ import pytest
 import torch
 from PIL import Image
 
+from artgan.api import Generator
 from artgan.cli import main
 from artgan.config import resolve
 from artgan.errors import ArtganError
 from artgan.models import get_model, latents_for_seeds, model_names
 from artgan.runtime import Runtime
-from artgan.sampling import generate, load_generator
+from artgan.sampling import export_generator, generate, load_generator
 from artgan.sampling.onnx import OnnxGenerator, export_onnx
 from artgan.studio.engine import Recipe, StudioEngine
 from artgan.train import Trainer
@@ -100,3 +101,8 @@ def test_an_onnx_export_loads_like_a_run_and_serves_the_studio(trained_run, tmp_
     assert recon.shape == (16, 16, 3) and set(codes) == {"cat", "c1", "c2"}
     with pytest.raises(ArtganError, match="does not exist"):
         load_generator(tmp_path / "missing.onnx")
+    for export in (export_onnx, export_generator):  # graphs, not weights: no re-export
+        with pytest.raises(ArtganError, match="is an ONNX export"):
+            export(tmp_path / "g.onnx", tmp_path / "again.pt")
+    with pytest.raises(ArtganError, match="is an ONNX export"):
+        Generator(onnx_lg, rt).project(np.zeros((1, 16, 16, 3), np.uint8), refine_steps=2)

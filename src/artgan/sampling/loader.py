@@ -104,10 +104,18 @@ def _from_export(obj: dict[str, Any], p: Path) -> LoadedGenerator:
                            obj.get("step"))  # fmt: skip
 
 
+def refuse_onnx_source(source: str | Path, what: str) -> None:
+    """An ONNX export holds graphs, not weights: it cannot be re-exported or optimised."""
+    if Path(source).suffix == ".onnx":
+        raise ArtganError(f"'{source}' is an ONNX export, which holds no torch weights to "
+                          f"{what}; use the run folder it came from")  # fmt: skip
+
+
 def export_generator(source: str | Path, out: str | Path) -> Path:
     """Write only what generation needs: model config, resolution, class names, the
     sampling-ready EMA generator weights and, for models that have one, the encoder
     (``artgan project``)."""
+    refuse_onnx_source(source, "export")
     lg = load_generator(source)
     payload = {
         "format": EXPORT_FORMAT,

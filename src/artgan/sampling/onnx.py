@@ -33,7 +33,7 @@ from artgan import __version__
 from artgan.errors import ArtganError
 from artgan.io.atomic import atomic_write
 from artgan.models import LatentSpec, get_model, latents_for_seeds
-from artgan.sampling.loader import LoadedGenerator, load_generator
+from artgan.sampling.loader import LoadedGenerator, load_generator, refuse_onnx_source
 
 OPSET = 18
 RUNTIME_INSTALL = "pip install onnxruntime"
@@ -81,6 +81,7 @@ def _explicit_attention() -> Iterator[None]:
 def export_onnx(source: str | Path, out: str | Path) -> list[Path]:
     """Write the generator (and encoder) of ``source`` as ONNX; returns the files."""
     out = Path(out)
+    refuse_onnx_source(source, "export")
     lg = load_generator(source)
     name = lg.model_cfg.get("name")
     if get_model(str(name)).iterative:
