@@ -80,6 +80,21 @@ def assert_same_state(a: Any, b: Any) -> None:
                 assert va == vb, f"{part}.{key} differs"
 
 
+def resumed_and_uninterrupted(cfg: Config, root: Path, dataset: Any, total: int = 4,
+                               split: int = 2) -> tuple[Any, Any]:  # fmt: skip
+    """(uninterrupted trainer at ``total`` steps, trainer resumed from ``split`` to
+    ``total``), both on ``dataset``: the pair every exact-resume test compares."""
+    from artgan.train import Trainer, resume_config
+
+    full = Trainer(cfg, root / "full", dataset=dataset)
+    full.fit(until_step=total)
+    Trainer(cfg, root / "part", dataset=dataset).fit(until_step=split)
+    cfg2, ckpt, run = resume_config(root / "part", [])
+    resumed = Trainer(cfg2, run, resume_state=ckpt, dataset=dataset)
+    resumed.fit(until_step=total)
+    return full, resumed
+
+
 def write_class_folders(root: Path, data: ImageSet, n: int = 40) -> Path:
     """``n`` images of ``data`` as PNGs in two class folders ``a``/``b`` under ``root``."""
     from PIL import Image

@@ -11,8 +11,8 @@ from artgan.augment.diffaug import color, cutout, flip, translation
 from artgan.config import resolve
 from artgan.errors import ArtganError
 from artgan.runtime import Shard
-from artgan.train import Trainer, resume_config
-from helpers import assert_same_state, tiny_config
+from artgan.train import Trainer
+from helpers import assert_same_state, resumed_and_uninterrupted, tiny_config
 
 OPS = [color, translation, cutout, flip]
 
@@ -100,14 +100,7 @@ def test_build_from_config():
 def test_training_with_d_augment_resumes_exactly(tmp_path, tiny_data, kind):
     ada = {"speed_kimg": 0.01, "interval": 1, "p": 0.5}  # p moves by 0.8 per step here
     layer = {"d_augment": {"name": kind, **(ada if kind == "ada" else {})}}
-    cfg = tiny_config(layer)
-    full = Trainer(cfg, tmp_path / "full", dataset=tiny_data)
-    full.fit(until_step=4)
-    part = Trainer(cfg, tmp_path / "part", dataset=tiny_data)
-    part.fit(until_step=2)
-    cfg2, ckpt, run = resume_config(tmp_path / "part", [])
-    resumed = Trainer(cfg2, run, resume_state=ckpt, dataset=tiny_data)
-    resumed.fit(until_step=4)
+    full, resumed = resumed_and_uninterrupted(tiny_config(layer), tmp_path, tiny_data)
     assert_same_state(full, resumed)
     if kind == "ada":
         assert full.state.d_aug.p == resumed.state.d_aug.p

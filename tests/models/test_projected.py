@@ -9,8 +9,7 @@ import torch
 from artgan.config import resolve
 from artgan.errors import ArtganError
 from artgan.models.projected import ProjectedDiscriminator
-from artgan.train import Trainer, resume_config
-from helpers import assert_same_state, tiny_config
+from helpers import assert_same_state, resumed_and_uninterrupted, tiny_config
 
 
 def test_scores_heads_and_gradients():
@@ -33,14 +32,8 @@ def test_scores_heads_and_gradients():
 def test_every_model_can_train_with_it_and_resume_exactly(tmp_path, tiny_data):
     cfg = tiny_config({"model": {"d_backbone": "efficientnet-lite0",
                                  "d_backbone_resolution": 64}})  # fmt: skip
-    full = Trainer(cfg, tmp_path / "full", dataset=tiny_data)
+    full, resumed = resumed_and_uninterrupted(cfg, tmp_path, tiny_data, total=3)
     assert isinstance(full.state.D, ProjectedDiscriminator)
-    full.fit(until_step=3)
-    part = Trainer(cfg, tmp_path / "part", dataset=tiny_data)
-    part.fit(until_step=2)
-    cfg2, ckpt, run = resume_config(tmp_path / "part", [])
-    resumed = Trainer(cfg2, run, resume_state=ckpt, dataset=tiny_data)
-    resumed.fit(until_step=3)
     assert_same_state(full, resumed)
 
 

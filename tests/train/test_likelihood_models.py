@@ -16,8 +16,8 @@ from artgan.models.diffusion import linear_betas
 from artgan.runtime import Runtime
 from artgan.sampling import load_generator
 from artgan.sampling.onnx import export_onnx
-from artgan.train import Trainer, resume_config
-from helpers import TINY_TRAIN, assert_same_state
+from artgan.train import Trainer
+from helpers import TINY_TRAIN, assert_same_state, resumed_and_uninterrupted
 
 TINY = {
     "vae": {"z_dim": 16, "g_channels": 8, "e_channels": 8, "max_channels": 32},
@@ -33,14 +33,7 @@ def _cfg(name: str, **train):
 
 @pytest.mark.parametrize("name", ["vae", "ddpm"])
 def test_resume_is_bit_exact(name, tmp_path, tiny_data):
-    cfg = _cfg(name)
-    full = Trainer(cfg, tmp_path / "full", dataset=tiny_data)
-    full.fit(until_step=4)
-    part = Trainer(cfg, tmp_path / "part", dataset=tiny_data)
-    part.fit(until_step=2)
-    cfg2, ckpt, run = resume_config(tmp_path / "part", [])
-    resumed = Trainer(cfg2, run, resume_state=ckpt, dataset=tiny_data)
-    resumed.fit(until_step=4)
+    full, resumed = resumed_and_uninterrupted(_cfg(name), tmp_path, tiny_data)
     assert_same_state(full, resumed)
     ckpt_models = full.state.state_dict({})["models"]
     assert ckpt_models["D"] == {} and bool(ckpt_models["E"]) == (name == "vae")

@@ -12,10 +12,10 @@ from artgan.losses import info_loss
 from artgan.models import get_model, latent_spec
 from artgan.models.migan import MIGANObjective
 from artgan.runtime import setup_runtime
-from artgan.train import Trainer, resume_config
+from artgan.train import Trainer
 from artgan.train.state import build_state
 from artgan.train.step import gan_step
-from helpers import assert_same_state, migan_config
+from helpers import assert_same_state, migan_config, resumed_and_uninterrupted
 
 
 def _batch_fn(data, batch):
@@ -66,14 +66,7 @@ def test_info_loss_falls_when_E_learns_a_fixed_G():
 
 
 def test_migan_resume_is_bit_exact(tmp_path, tiny_data):
-    cfg = migan_config()
-    full = Trainer(cfg, tmp_path / "full", dataset=tiny_data)
-    full.fit(until_step=4)
-    part = Trainer(cfg, tmp_path / "part", dataset=tiny_data)
-    part.fit(until_step=2)
-    cfg2, ckpt, run = resume_config(tmp_path / "part", [])
-    resumed = Trainer(cfg2, run, resume_state=ckpt, dataset=tiny_data)
-    resumed.fit(until_step=4)
+    full, resumed = resumed_and_uninterrupted(migan_config(), tmp_path, tiny_data)
     assert_same_state(full, resumed)
     assert full.state.E is not None  # the encoder is part of the compared state
 

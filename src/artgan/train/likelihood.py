@@ -16,14 +16,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from artgan import __version__
 from artgan.config import Config
-from artgan.errors import ArtganError
-from artgan.io.checkpoint import FORMAT, VERSION, first_line
 from artgan.models import LatentSpec, LikelihoodLoss, ModelSpec, get_model, model_latent
 from artgan.models.ema import ema_decay_at, make_ema, update_ema
 from artgan.runtime import Runtime
-from artgan.train.rng import generator_for, rng_state, seed_for, set_rng_state
+from artgan.train.rng import generator_for, seed_for
+from artgan.train.state import checkpoint_payload, load_parts, restore_counters
 from artgan.train.step import BatchFn, _update
 
 
@@ -42,42 +40,19 @@ class LikelihoodState:
 
     def state_dict(self, data_info: dict[str, Any]) -> dict[str, Any]:
         """The checkpoint payload, in the GAN checkpoints' layout (empty D entries)."""
-        return {
-            "format": FORMAT,
-            "version": VERSION,
-            "artgan_version": __version__,
-            "step": self.step,
-            "train_seconds": self.train_seconds,
-            "config": self.cfg.to_dict(),
-            "data": data_info,
-            "models": {
-                "G": self.G.state_dict(),
-                "D": {},
-                "E": self.E.state_dict() if self.E is not None else {},
-                "G_ema": self.G_ema.state_dict(),
-            },
-            "optim": {"G": self.opt.state_dict(), "D": {}},
-            "scaler": None,
-            "rng": rng_state(),
-            "augment": {"kind": "counter", "step": self.step, "d_augment": None},
-        }
+        return checkpoint_payload(
+            self.cfg, self.step, self.train_seconds, data_info,
+            models={"G": self.G.state_dict(), "D": {},
+                    "E": self.E.state_dict() if self.E is not None else {},
+                    "G_ema": self.G_ema.state_dict()},
+            optim={"G": self.opt.state_dict(), "D": {}},
+            d_augment=None,
+        )  # fmt: skip
 
     def load_state_dict(self, ckpt: dict[str, Any]) -> None:
-        models = ckpt["models"]
-        try:
-            self.G.load_state_dict(models["G"])
-            self.G_ema.load_state_dict(models["G_ema"])
-            if self.E is not None:
-                self.E.load_state_dict(models["E"])
-            self.opt.load_state_dict(ckpt["optim"]["G"])
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise ArtganError(
-                "checkpoint does not match the model built from its config "
-                f"({first_line(exc, 160)})"
-            ) from None
-        self.step = int(ckpt["step"])
-        self.train_seconds = float(ckpt.get("train_seconds", 0.0))
-        set_rng_state(ckpt["rng"])
+        load_parts(ckpt, [(self.G, ("models", "G")), (self.G_ema, ("models", "G_ema")),
+                          (self.E, ("models", "E")), (self.opt, ("optim", "G"))])  # fmt: skip
+        self.step, self.train_seconds = restore_counters(ckpt)
 
 
 def build_likelihood_state(cfg: Config, rt: Runtime) -> LikelihoodState:

@@ -41,52 +41,71 @@ class GANState:
 
     def state_dict(self, data_info: dict[str, Any]) -> dict[str, Any]:
         """The checkpoint payload (plain containers + tensors; ``weights_only``-safe)."""
-        return {
-            "format": FORMAT,
-            "version": VERSION,
-            "artgan_version": __version__,
-            "step": self.step,
-            "train_seconds": self.train_seconds,
-            "config": self.cfg.to_dict(),
-            "data": data_info,
-            "models": {
-                "G": self.G.state_dict(),
-                "D": self.D.state_dict(),
-                "E": self.E.state_dict() if self.E is not None else {},
-                "G_ema": self.G_ema.state_dict(),
-            },
-            "optim": {"G": self.opt_g.state_dict(), "D": self.opt_d.state_dict()},
-            "scaler": None,  # bf16 needs no loss scaling; fp16 is not offered
-            "rng": rng_state(),
-            # Augmentation draws are counter-based (train/rng.py): the step is their state,
-            # plus ADA's adaptive probability where it is used.
-            "augment": {
-                "kind": "counter",
-                "step": self.step,
-                "d_augment": self.d_aug.state_dict() if self.d_aug else None,
-            },
-        }
+        return checkpoint_payload(
+            self.cfg, self.step, self.train_seconds, data_info,
+            models={"G": self.G.state_dict(), "D": self.D.state_dict(),
+                    "E": self.E.state_dict() if self.E is not None else {},
+                    "G_ema": self.G_ema.state_dict()},
+            optim={"G": self.opt_g.state_dict(), "D": self.opt_d.state_dict()},
+            d_augment=self.d_aug.state_dict() if self.d_aug else None,
+        )  # fmt: skip
 
     def load_state_dict(self, ckpt: dict[str, Any]) -> None:
-        models = ckpt["models"]
-        try:
-            self.G.load_state_dict(models["G"])
-            self.D.load_state_dict(models["D"])
-            self.G_ema.load_state_dict(models["G_ema"])
-            if self.E is not None:
-                self.E.load_state_dict(models["E"])
-            self.opt_g.load_state_dict(ckpt["optim"]["G"])
-            self.opt_d.load_state_dict(ckpt["optim"]["D"])
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise ArtganError(
-                "checkpoint does not match the model built from its config "
-                f"({first_line(exc, 160)})"
-            ) from None
+        parts = [(self.G, ("models", "G")), (self.D, ("models", "D")),
+                 (self.G_ema, ("models", "G_ema")), (self.E, ("models", "E")),
+                 (self.opt_g, ("optim", "G")), (self.opt_d, ("optim", "D"))]  # fmt: skip
+        load_parts(ckpt, parts)
         if self.d_aug is not None:
             self.d_aug.load_state_dict(ckpt.get("augment", {}).get("d_augment") or {})
-        self.step = int(ckpt["step"])
-        self.train_seconds = float(ckpt.get("train_seconds", 0.0))
-        set_rng_state(ckpt["rng"])
+        self.step, self.train_seconds = restore_counters(ckpt)
+
+
+def checkpoint_payload(
+    cfg: Config,
+    step: int,
+    train_seconds: float,
+    data_info: dict[str, Any],
+    models: dict[str, Any],
+    optim: dict[str, Any],
+    d_augment: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The one checkpoint layout, for GANs and likelihood models alike (a likelihood
+    model passes empty ``D`` entries)."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "artgan_version": __version__,
+        "step": step,
+        "train_seconds": train_seconds,
+        "config": cfg.to_dict(),
+        "data": data_info,
+        "models": models,
+        "optim": optim,
+        "scaler": None,  # bf16 needs no loss scaling; fp16 is not offered
+        "rng": rng_state(),
+        # Augmentation draws are counter-based (train/rng.py): the step is their state,
+        # plus ADA's adaptive probability where it is used.
+        "augment": {"kind": "counter", "step": step, "d_augment": d_augment},
+    }
+
+
+def load_parts(ckpt: dict[str, Any], parts: list[tuple[Any, tuple[str, str]]]) -> None:
+    """``load_state_dict`` each (module or optimiser, its ``(section, key)`` in ``ckpt``);
+    None entries are skipped; a missing entry or a mismatch is one :class:`ArtganError`."""
+    try:
+        for obj, (section, key) in parts:
+            if obj is not None:
+                obj.load_state_dict(ckpt[section][key])
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise ArtganError(
+            f"checkpoint does not match the model built from its config ({first_line(exc, 160)})"
+        ) from None
+
+
+def restore_counters(ckpt: dict[str, Any]) -> tuple[int, float]:
+    """(step, training seconds) of a checkpoint, and the global RNG state it saved."""
+    set_rng_state(ckpt["rng"])
+    return int(ckpt["step"]), float(ckpt.get("train_seconds", 0.0))
 
 
 def build_state(cfg: Config, rt: Runtime) -> GANState:
