@@ -52,8 +52,10 @@ class Generator:
     @classmethod
     def load(cls, source: str | Path, precision: str = "fp32", device: str = "cpu",
              threads: int = 0) -> Generator:  # fmt: skip
-        """From a run folder, a training checkpoint or an exported file."""
-        return cls(load_generator(source), setup_runtime(device, precision, threads, True))
+        """From a run folder, a training checkpoint or an exported file (``.onnx`` too: its
+        onnxruntime sessions then use the same ``threads``)."""
+        rt = setup_runtime(device, precision, threads, True)  # first: it sets the threads
+        return cls(load_generator(source), rt)
 
     @property
     def resolution(self) -> int:

@@ -106,3 +106,9 @@ def test_an_onnx_export_loads_like_a_run_and_serves_the_studio(trained_run, tmp_
             export(tmp_path / "g.onnx", tmp_path / "again.pt")
     with pytest.raises(ArtganError, match="is an ONNX export"):
         Generator(onnx_lg, rt).project(np.zeros((1, 16, 16, 3), np.uint8), refine_steps=2)
+
+
+def test_generate_threads_reach_onnxruntime(trained_run, tmp_path):
+    export_onnx(trained_run, tmp_path / "g.onnx")
+    g = Generator.load(tmp_path / "g.onnx", threads=1)
+    assert g.lg.G.session.get_session_options().intra_op_num_threads == 1

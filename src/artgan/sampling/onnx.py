@@ -172,10 +172,12 @@ class _SessionModule(nn.Module):
 
 def load_onnx(path: str | Path, threads: int = 0) -> LoadedGenerator:
     """An ONNX export (``gen.onnx`` + ``gen.onnx.json``, and ``gen.encoder.onnx`` where the
-    model has an encoder) as a :class:`LoadedGenerator` running on onnxruntime."""
+    model has an encoder) as a :class:`LoadedGenerator` running on onnxruntime with
+    ``threads`` intra-op threads (0: torch's current count)."""
     import onnxruntime as ort  # OnnxGenerator has already named the install line if missing
 
-    og = OnnxGenerator(path, threads)
+    # torch's thread count (what --threads set) unless told otherwise, as generate had it
+    og = OnnxGenerator(path, threads or torch.get_num_threads())
     E = None
     if enc := og.meta.get("encoder"):
         enc_path = Path(path).with_name(enc)
