@@ -134,9 +134,10 @@ def test_self_attention_identity_only_while_mu_is_zero():
     assert not torch.allclose(sa(x), x, atol=1e-3)
 
 
-def test_sdpa_matches_reference_attention():
+@pytest.mark.parametrize("twice", [False, True], ids=["fused", "unfused"])
+def test_sdpa_matches_reference_attention(twice: bool):
     torch.manual_seed(0)
-    sa = SelfAttention(16, reduction=4)
+    sa = SelfAttention(16, reduction=4, twice_differentiable=twice)
     x = torch.randn(2, 16, 8, 6)
     q = sa.query(x).flatten(2)  # [B, d, N]
     k = sa.key(x).flatten(2)
@@ -149,6 +150,48 @@ def test_sdpa_matches_reference_attention():
     with torch.no_grad():
         sa.mu.fill_(0.7)
     torch.testing.assert_close(sa(x), 0.7 * ref + x, atol=1e-5, rtol=1e-5)
+
+
+def test_fused_and_unfused_attention_agree_in_value_and_gradient():
+    torch.manual_seed(0)
+    fused = SelfAttention(16, reduction=4)
+    unfused = SelfAttention(16, reduction=4, twice_differentiable=True)
+    unfused.load_state_dict(fused.state_dict())
+    with torch.no_grad():
+        fused.mu.fill_(0.5)
+        unfused.mu.fill_(0.5)
+    x = torch.randn(3, 16, 8, 8, requires_grad=True)
+    grads = []
+    for sa in (fused, unfused):
+        (g,) = torch.autograd.grad(sa(x).square().sum(), x)
+        grads.append(g)
+    torch.testing.assert_close(fused(x), unfused(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-4, rtol=1e-4)
+
+
+def _explicit_attend(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor:
+    b, _, h, w = x.shape
+    q, k, v = (m(x).flatten(2).transpose(1, 2) for m in (sa.query, sa.key, sa.value))
+    a = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(q.shape[-1]), dim=-1)
+    return sa.out((a @ v).transpose(1, 2).reshape(b, -1, h, w))
+
+
+def test_critic_attention_has_the_right_second_derivative():
+    """A gradient penalty differentiates the critic's input gradient again. PyTorch's
+    fused CPU kernel has no derivative of its backward (it raises, or treats it as a
+    constant), so critics take the unfused path: its penalty gradient must equal the
+    one through explicit softmax attention."""
+    torch.manual_seed(0)
+    sa = SelfAttention(16, twice_differentiable=True)
+    x = torch.randn(2, 16, 8, 8, requires_grad=True)
+    grads = []
+    for attend in (sa.attend, lambda t: _explicit_attend(sa, t)):
+        sa.zero_grad()
+        (g,) = torch.autograd.grad(attend(x).square().sum(), x, create_graph=True)
+        g.square().sum().backward()
+        grads.append(sa.query.weight.grad.clone())
+    assert grads[0].abs().sum() > 0
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-4, rtol=1e-4)
 
 
 def test_self_attention_tiny_channels_and_spectral():

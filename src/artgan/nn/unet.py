@@ -94,7 +94,8 @@ class AttentionBlock(nn.Module):
         b, c, h, w = x.shape
         # [B, 3C, H, W] → three [B, N, C]: SDPA attends over the second-to-last dim.
         q, k, v = self.qkv(self.norm(x)).flatten(2).transpose(1, 2).chunk(3, dim=2)
-        o = F.scaled_dot_product_attention(q, k, v)  # scaled by 1/sqrt(C)
+        # 4-D (one head) for SDPA's fused CPU kernel; scaled by 1/sqrt(C)
+        o = F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None])[:, 0]
         return x + self.proj(o.transpose(1, 2).reshape(b, c, h, w))
 
 

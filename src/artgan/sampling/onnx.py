@@ -58,10 +58,10 @@ def _export(module: nn.Module, example: torch.Tensor, path: Path, names: tuple[s
 
 @contextlib.contextmanager
 def _explicit_attention() -> Iterator[None]:
-    """During export, attention as softmax(q·kᵀ/√d)·v: onnxscript translates
-    ``scaled_dot_product_attention`` only for 4-D inputs, and SAGAN/MIGAN's is 3-D
-    ``[B, N, C]`` (one head). The same function, so the graph matches eager within float
-    rounding (checked by the tests)."""
+    """During export, attention as softmax(q·kᵀ/√d)·v, whatever the input's rank (a
+    critic's is 3-D ``[B, N, C]``, which onnxscript cannot translate; a generator's is
+    4-D ``[B, 1, N, C]``): the same function in standard ops, so the graph matches eager
+    within float rounding (checked by the tests)."""
     sdpa = F.scaled_dot_product_attention
 
     def explicit(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *args: Any,
