@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pytest
@@ -17,6 +18,7 @@ from artgan.nn import (
     SFTLayer,
     eca_kernel_size,
 )
+from artgan.nn.attention import second_order
 from artgan.nn.blocks import PixelNorm
 
 
@@ -137,7 +139,12 @@ def test_self_attention_identity_only_while_mu_is_zero():
 @pytest.mark.parametrize("twice", [False, True], ids=["fused", "unfused"])
 def test_sdpa_matches_reference_attention(twice: bool):
     torch.manual_seed(0)
-    sa = SelfAttention(16, reduction=4, twice_differentiable=twice)
+    sa = SelfAttention(16, reduction=4)
+    with second_order() if twice else contextlib.nullcontext():
+        _check_sdpa_against_reference(sa)
+
+
+def _check_sdpa_against_reference(sa: SelfAttention) -> None:
     x = torch.randn(2, 16, 8, 6)
     q = sa.query(x).flatten(2)  # [B, d, N]
     k = sa.key(x).flatten(2)
@@ -154,18 +161,18 @@ def test_sdpa_matches_reference_attention(twice: bool):
 
 def test_fused_and_unfused_attention_agree_in_value_and_gradient():
     torch.manual_seed(0)
-    fused = SelfAttention(16, reduction=4)
-    unfused = SelfAttention(16, reduction=4, twice_differentiable=True)
-    unfused.load_state_dict(fused.state_dict())
+    sa = SelfAttention(16, reduction=4)
     with torch.no_grad():
-        fused.mu.fill_(0.5)
-        unfused.mu.fill_(0.5)
+        sa.mu.fill_(0.5)
     x = torch.randn(3, 16, 8, 8, requires_grad=True)
-    grads = []
-    for sa in (fused, unfused):
-        (g,) = torch.autograd.grad(sa(x).square().sum(), x)
+    outs, grads = [], []
+    for ctx in (contextlib.nullcontext(), second_order()):
+        with ctx:
+            y = sa(x)
+        (g,) = torch.autograd.grad(y.square().sum(), x)
+        outs.append(y.detach())
         grads.append(g)
-    torch.testing.assert_close(fused(x), unfused(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(outs[0], outs[1], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(grads[0], grads[1], atol=1e-4, rtol=1e-4)
 
 
@@ -179,15 +186,17 @@ def _explicit_attend(sa: SelfAttention, x: torch.Tensor) -> torch.Tensor:
 def test_critic_attention_has_the_right_second_derivative():
     """A gradient penalty differentiates the critic's input gradient again. PyTorch's
     fused CPU kernel has no derivative of its backward (it raises, or treats it as a
-    constant), so critics take the unfused path: its penalty gradient must equal the
-    one through explicit softmax attention."""
+    constant), so a penalty's critic pass runs under ``second_order()``: the penalty's
+    gradient must then equal the one through explicit softmax attention."""
     torch.manual_seed(0)
-    sa = SelfAttention(16, twice_differentiable=True)
+    sa = SelfAttention(16)
     x = torch.randn(2, 16, 8, 8, requires_grad=True)
     grads = []
     for attend in (sa.attend, lambda t: _explicit_attend(sa, t)):
         sa.zero_grad()
-        (g,) = torch.autograd.grad(attend(x).square().sum(), x, create_graph=True)
+        with second_order():
+            y = attend(x)
+        (g,) = torch.autograd.grad(y.square().sum(), x, create_graph=True)
         g.square().sum().backward()
         grads.append(sa.query.weight.grad.clone())
     assert grads[0].abs().sum() > 0

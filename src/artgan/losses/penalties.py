@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from artgan.losses.adversarial import Scores, each_score
+from artgan.nn.attention import second_order
 
 
 def per_sample_score(scores: Scores) -> Tensor:
@@ -38,7 +39,7 @@ def gradient_penalty(
     eps = torch.rand(b * world, 1, 1, 1, generator=generator)[rank * b : (rank + 1) * b]
     eps = eps.to(real)
     x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
-    with autocast or contextlib.nullcontext():
+    with autocast or contextlib.nullcontext(), second_order():
         score = per_sample_score(critic(x_hat))
     (grad,) = torch.autograd.grad(score.sum(), x_hat, create_graph=True)
     return ((grad.float().flatten(1).norm(2, dim=1) - 1) ** 2).mean()
@@ -50,6 +51,7 @@ def r1_penalty(critic: torch.nn.Module, real: Tensor) -> Tensor:
     caller weights it by ``γ/2``. Pulls D's gradient to zero on the data, which keeps a
     non-saturating or hinge GAN from oscillating around it."""
     x = real.detach().float().requires_grad_(True)
-    score = per_sample_score(critic(x))
+    with second_order():  # attention's fused kernel has no second derivative
+        score = per_sample_score(critic(x))
     (grad,) = torch.autograd.grad(score.sum(), x, create_graph=True)
     return grad.float().flatten(1).square().sum(1).mean()

@@ -70,8 +70,7 @@ class SAGANDiscriminator(nn.Module):
         )
         # Conv i outputs R / 2^(i+1) px.
         self.att_at = int(math.log2(resolution // attention_resolution(resolution))) - 1
-        # the unfused kernel: an R1 penalty (loss.r1_gamma) differentiates it twice
-        self.attn = SelfAttention(widths[self.att_at], spectral=True, twice_differentiable=True)
+        self.attn = SelfAttention(widths[self.att_at], spectral=True)
         self.fc = spectral_norm(nn.Linear(widths[-1] * 16, 1))
 
     def forward(self, image: Tensor) -> Tensor:

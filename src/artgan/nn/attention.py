@@ -8,10 +8,27 @@ network learns how much non-local evidence to mix in.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
+
+_SECOND_ORDER = contextvars.ContextVar("artgan_second_order", default=False)
+
+
+@contextlib.contextmanager
+def second_order() -> Iterator[None]:
+    """Within this block attention is twice differentiable (the unfused kernel): for
+    the critic pass of a gradient penalty, whose input gradient is differentiated again."""
+    token = _SECOND_ORDER.set(True)
+    try:
+        yield
+    finally:
+        _SECOND_ORDER.reset(token)
 
 
 class SelfAttention(nn.Module):
@@ -24,20 +41,14 @@ class SelfAttention(nn.Module):
     faster than bmm + softmax at 32×32 (1024 positions): 3.7× in fp32, 7× in bf16 for
     forward + backward at batch 32 (tests/nn/test_attention.py checks the two agree).
 
-    ``twice_differentiable``: the fused kernel's backward has no derivative of its own, so
-    a critic whose gradient penalty (WGAN-GP, R1) differentiates its input gradient again
-    must use the unfused path, which materialises the ``[N, N]`` attention matrix.
+    The fused kernel's backward has no derivative of its own (PyTorch raises, or treats it
+    as a constant), so a forward whose input gradient will be differentiated again — a
+    gradient penalty's critic pass (WGAN-GP, R1) — runs inside :func:`second_order` and
+    takes the unfused path, which materialises the ``[N, N]`` attention matrix.
     """
 
-    def __init__(
-        self,
-        channels: int,
-        reduction: int = 8,
-        spectral: bool = False,
-        twice_differentiable: bool = False,
-    ) -> None:
+    def __init__(self, channels: int, reduction: int = 8, spectral: bool = False) -> None:
         super().__init__()
-        self.twice_differentiable = twice_differentiable
         inner = max(1, channels // reduction)
         # No key bias: it adds q·b to every logit of a query, which the softmax cancels,
         # so it could never receive a gradient.
@@ -62,7 +73,7 @@ class SelfAttention(nn.Module):
         q = self.query(x).flatten(2).transpose(1, 2)
         k = self.key(x).flatten(2).transpose(1, 2)
         v = self.value(x).flatten(2).transpose(1, 2)
-        if self.twice_differentiable:
+        if _SECOND_ORDER.get():
             o = F.scaled_dot_product_attention(q, k, v)  # [B, N, C'], unfused (3-D input)
         else:
             # A head dim makes the inputs 4-D, which SDPA needs for its fused CPU kernel.

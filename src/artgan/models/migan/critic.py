@@ -32,12 +32,7 @@ class _Critic(nn.Module):
         log_r = int(math.log2(resolution))
         self.patch_at = log_r - int(math.log2(patch_resolution(resolution))) - 1
         self.att_at = log_r - int(math.log2(attention_resolution(resolution))) - 1
-        # the unfused kernel: the gradient penalty differentiates the critic twice
-        self.sa = (
-            SelfAttention(widths[self.att_at], spectral=spectral, twice_differentiable=True)
-            if use_sa
-            else None
-        )
+        self.sa = SelfAttention(widths[self.att_at], spectral=spectral) if use_sa else None
         self.act = nn.LeakyReLU(0.2)
         heads = [nn.Conv2d(widths[self.patch_at], 1, 3, padding=1), nn.Conv2d(widths[-1], 1, 4)]
         if spectral:
