@@ -41,6 +41,22 @@ def test_page_and_info(client):
     info = client.get("/api/info").json()
     assert info["codes"] == ["cat", "c1", "c2"] and info["category_names"] == ["a", "b"]
     assert info["has_encoder"] and info["resolution"] == 16
+    assert info["truncation"] is True
+    assert "info.truncation" in page.text  # the page hides the slider when it is False
+
+
+def test_an_iterative_model_offers_no_truncation(tmp_path, tiny_data):
+    from artgan.config import resolve
+    from artgan.train import Trainer
+    from helpers import TINY_TRAIN
+
+    ddpm = {"g_channels": 8, "channel_mult": "1,2", "attn_resolutions": "", "timesteps": 10,
+            "num_res_blocks": 1, "sample_steps": 2}  # fmt: skip
+    cfg = resolve("ddpm", None, [{"data": {"resolution": 16}, "model": ddpm,
+                                  "train": TINY_TRAIN}])  # fmt: skip
+    Trainer(cfg, tmp_path / "ddpm", dataset=tiny_data).fit(until_step=1)
+    info = StudioEngine(tmp_path / "ddpm", precision="fp32").info()
+    assert info["model"] == "ddpm" and info["truncation"] is False
 
 
 def test_codes_change_the_image_and_the_seed_codes_are_the_default(client):

@@ -120,6 +120,8 @@ class StudioEngine:
             "category_names": self.lg.class_names[: lat.n_categories],
             "n_continuous": lat.n_continuous,
             "has_encoder": self.lg.E is not None,
+            # an iterative model's latent is its starting noise: truncating it is refused
+            "truncation": not self.api.iterative,
             "preview_precision": self.fast_rt.precision,
             "upscales": list(UPSCALES),
         }
