@@ -1,5 +1,7 @@
 """Generation speed: images/s of each model's generator at batch 1 and 64, in fp32 and
-bf16, with and without channels_last, all in one run (ratios against fp32 contiguous).
+bf16, with and without channels_last, and on onnxruntime (fp32, the graph
+``artgan export --format onnx`` writes) where it is installed, all in one run (ratios
+against torch eager fp32 contiguous).
 
 Generators are freshly initialised from each model's preset (speed does not depend on
 the weights); inference runs under ``torch.inference_mode`` as ``artgan generate`` does.
@@ -13,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,6 +57,35 @@ def images_per_s(g: torch.nn.Module, dim: int, batch: int, precision: str, cl: b
     return batch * reps / dt
 
 
+def onnx_images_per_s(g: torch.nn.Module, dim: int, batches: tuple[int, ...],
+                      reps: int) -> dict[int, float] | None:  # fmt: skip
+    """images/s of ``g`` exported to ONNX and run by onnxruntime with torch's thread
+    count, per batch size; None without the onnx packages."""
+    try:
+        import onnxruntime as ort
+
+        from artgan.sampling.onnx import export_module
+    except ImportError:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "g.onnx"
+        export_module(g, torch.randn(2, dim), path, ("latent", "image"))
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = torch.get_num_threads()
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    out = {}
+    for batch in batches:
+        z = torch.randn(batch, dim).numpy()
+        n = reps if batch == 1 else max(1, reps // 5)
+        for _ in range(2):
+            sess.run(["image"], {"latent": z})
+        t = time.perf_counter()
+        for _ in range(n):
+            sess.run(["image"], {"latent": z})
+        out[batch] = batch * n / (time.perf_counter() - t)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resolution", type=int, default=64)
@@ -64,6 +96,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="default: all cores, at most 8")
     ap.add_argument("--precisions", default="auto", help="auto: fp32, and bf16 where native")
     ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--no-onnx", dest="onnx", action="store_false",
+                    help="skip the onnxruntime rows (they need the onnx extra)")  # fmt: skip
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -72,6 +106,7 @@ def main() -> int:
     rows = []
     for name in a.models.split(","):
         g, dim = build_generator(name, a.resolution)
+        ort_ips = onnx_images_per_s(g, dim, (1, 64), a.reps) if a.onnx else None
         for batch in (1, 64):
             reps = a.reps if batch == 1 else max(1, a.reps // 5)
             base = None
@@ -79,9 +114,17 @@ def main() -> int:
                 ips = images_per_s(g, dim, batch, precision, cl, reps)
                 base = base or ips
                 rows.append({"model": name, "batch": batch, "precision": precision,
-                             "channels_last": cl, "images_per_s": ips,
+                             "channels_last": cl, "runtime": "torch", "images_per_s": ips,
                              "ms_per_call": 1000 * batch / ips, "speedup": ips / base})  # fmt: skip
                 print(f"{name:6s} b{batch:<3d} {precision} cl={cl!s:5s} {ips:8.1f} img/s "
+                      f"({ips / base:.2f}x)", flush=True)  # fmt: skip
+            if ort_ips is not None:
+                ips = ort_ips[batch]
+                rows.append({"model": name, "batch": batch, "precision": "fp32",
+                             "channels_last": False, "runtime": "onnxruntime",
+                             "images_per_s": ips, "ms_per_call": 1000 * batch / ips,
+                             "speedup": ips / base})  # fmt: skip
+                print(f"{name:6s} b{batch:<3d} onnxruntime fp32 {ips:8.1f} img/s "
                       f"({ips / base:.2f}x)", flush=True)  # fmt: skip
     result = {
         "benchmark": "generation_speed",
@@ -97,14 +140,17 @@ def main() -> int:
     (out / "generation_speed.json").write_text(json.dumps(result, indent=2))
     lines = [
         f"# Generation speed at {a.resolution}×{a.resolution} ({result['threads']} threads)\n",
-        "Speed-up is against fp32 contiguous for the same model and batch, same run.\n",
+        "Speed-up is against torch eager fp32 contiguous for the same model and batch, "
+        "same run; onnxruntime runs the fp32 ONNX export with as many threads.\n",
         skipped,
-        "| model | batch | precision | channels_last | images/s | ms per call | speed-up |",
-        "|---|---|---|---|---|---|---|",
+        "| model | batch | runtime | precision | channels_last | images/s | ms per call "
+        "| speed-up |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['model']} | {r['batch']} | {r['precision']} | {r['channels_last']} | "
+            f"| {r['model']} | {r['batch']} | {r['runtime']} | {r['precision']} | "
+            f"{r['channels_last']} | "
             f"{r['images_per_s']:.1f} | {r['ms_per_call']:.1f} | {r['speedup']:.2f} |"
         )
     (out / "generation_speed.md").write_text("\n".join(lines) + "\n")

@@ -19,9 +19,10 @@ HERE = Path(__file__).resolve().parent
 BENCHES = [
     ("trainer vs bare loop", "bench_trainer.py", ["--steps", "20", "--rounds", "2"],
      ["--steps", "10", "--rounds", "1"]),
-    ("training step cost per model", "bench_models.py", [], ["--steps", "1", "--resolution", "32"]),
-    ("generation images/s (batch 1, 64; fp32, bf16, channels_last)", "bench_generation.py",
-     [], ["--reps", "5", "--resolution", "32"]),
+    ("training step cost per model", "bench_models.py", [],
+     ["--steps", "1", "--rounds", "1", "--resolution", "32"]),
+    ("generation images/s (batch 1, 64; fp32, bf16, channels_last, onnxruntime)",
+     "bench_generation.py", [], ["--reps", "5", "--resolution", "32"]),
     ("studio input-to-image latency (64, 128 px)", "bench_studio.py", [], ["--n", "10"]),
     ("metric extraction speed and bf16 FID drift", "bench_metrics.py",
      ["--n", "1000", "--speed-images", "100"],

@@ -11,6 +11,7 @@ from artgan.cli import main
 from artgan.errors import ArtganError
 from artgan.experiments import ExperimentPlan, parse_budget, parse_variant, run_experiment
 from artgan.experiments import runner as runner_mod
+from artgan.experiments.plan import OPTIONS, variant_layers
 from artgan.experiments.report import fid_gains
 from artgan.io.checkpoint import load_checkpoint
 from artgan.models import get_model
@@ -25,6 +26,17 @@ from helpers import write_class_folders
 )  # fmt: skip
 def test_parse_budget(text, expected):
     assert parse_budget(text) == expected
+
+
+@pytest.mark.parametrize("option", sorted(OPTIONS))
+def test_every_option_is_a_valid_migan_config_that_sets_what_it_says(option):
+    from artgan.config import resolve
+
+    model, layers = variant_layers(f"migan+hinge-r1+{option}")
+    cfg = resolve(model, None, layers)
+    for section, values in OPTIONS[option].items():
+        for key, value in values.items():
+            assert getattr(getattr(cfg, section), key) == value, (option, section, key)
 
 
 @pytest.mark.parametrize("bad", ["", "0m", "soon", "-5m", "2.5steps", "3d"])
@@ -234,6 +246,29 @@ def test_compare_jobs_trains_runs_in_parallel_child_processes(tmp_path, tiny_dat
         assert json.loads((run / "run.json").read_text())["threads"] == 1  # the plan's
         assert load_checkpoint(run / "checkpoints" / "ckpt_0000002.pt")["step"] == 2
     assert "| dcgan | 2 |" in report.read_text() and "| migan | 2 |" in report.read_text()
+
+
+def test_oversubscribed_jobs_are_warned_about(tmp_path, monkeypatch, capsys):
+    class Done:
+        returncode = 0
+
+        def poll(self):
+            return 0
+
+    cmds = []
+    monkeypatch.setattr(runner_mod.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(
+        runner_mod.subprocess, "Popen", lambda cmd, **kw: cmds.append(cmd) or Done()
+    )
+    monkeypatch.setattr(runner_mod.time, "sleep", lambda s: None)
+    monkeypatch.setattr(runner_mod, "write_report", lambda *a: None)
+    names = ["dcgan-s0", "migan-s0"]
+    runner_mod._run_parallel(_plan(tmp_path, threads=2), tmp_path, names, 2, "compare")
+    assert "2 jobs × 2 threads > 2 cores" in capsys.readouterr().err
+    assert all(c[-2:] == ["--threads", "2"] for c in cmds) and len(cmds) == 2
+    runner_mod._run_parallel(_plan(tmp_path, threads=0), tmp_path, names, 2, "compare")
+    assert "warning" not in capsys.readouterr().err  # 1 thread each: the default split
+    assert cmds[-1][-2:] == ["--threads", "1"]
 
 
 def test_report_averages_seeds_and_explains_unavailable_metrics(tmp_path):

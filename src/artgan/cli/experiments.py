@@ -52,7 +52,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="experiment folder (rerun to continue it)")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="auto: bf16 where the hardware has it, else fp32")  # fmt: skip
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: cores, ≤ 8)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="CPU threads of each run (default: cores ≤ 8 / --jobs)")  # fmt: skip
     p.add_argument(
         "--fid-every",
         default="500",
@@ -79,8 +80,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="config override for every run, e.g. --set train.batch_size=32",
     )
     p.add_argument("--jobs", type=int, default=1,
-                   help="runs trained at once in child processes (threads split between "
-                   "them); default 1")  # fmt: skip
+                   help="runs trained at once in child processes (without --threads "
+                   "the cores are split between them; keep jobs × threads ≤ cores); "
+                   "default 1")  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

@@ -65,6 +65,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "half-ams": {"model": {"ams_branch_ratio": 0.5}},
     "low-sft": {"model": {"sft_resolution": 16}},
     "lean": {"model": {"cycle_every": 4, "ams_branch_ratio": 0.5, "sft_resolution": 16}},
+    # half the generator's widths below the cap (16 at 64 px, 32 at 32 px …); D and E keep
+    # theirs (max_channels is shared with them)
+    "narrow": {"model": {"g_channels": 16}},
 }  # fmt: skip
 
 

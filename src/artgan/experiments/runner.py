@@ -187,7 +187,11 @@ def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
 def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
                   command: str) -> None:  # fmt: skip
     """Up to ``jobs`` child processes at once; each writes ``runs/NAME/compare.log``."""
-    threads = plan.threads or max(1, (os.cpu_count() or 1) // jobs)
+    cores = os.cpu_count() or 1
+    threads = plan.threads or max(1, cores // jobs)
+    if threads * jobs > cores:  # oversubscribed threads slow every run, often many-fold
+        _say(f"warning: {jobs} jobs × {threads} threads > {cores} cores: the runs will slow "
+             f"each other; use --threads {max(1, cores // jobs)}")  # fmt: skip
     pending, running, failed = list(names), {}, []
     while pending or running:
         while pending and len(running) < jobs:

@@ -40,7 +40,9 @@ RUNTIME_INSTALL = "pip install onnxruntime"
 EXPORT_INSTALL = "pip install onnx onnxscript"
 
 
-def _export(module: nn.Module, example: torch.Tensor, path: Path, names: tuple[str, str]) -> None:
+def export_module(
+    module: nn.Module, example: torch.Tensor, path: Path, names: tuple[str, str]
+) -> None:
     """``module`` (fp32, eval) to ``path`` with a dynamic batch dimension."""
     try:
         import onnx  # noqa: F401  (the exporter needs it; fail with the install line)
@@ -91,12 +93,12 @@ def export_onnx(source: str | Path, out: str | Path) -> list[Path]:
         )
     G = lg.G.float().eval()
     example = latents_for_seeds(lg.latent, [0, 1], None)
-    _export(G, example, out, ("latent", "image"))
+    export_module(G, example, out, ("latent", "image"))
     files = [out]
     if lg.E is not None:
         E = _LatentEncoder(lg.E.float().eval())
         enc = out.with_suffix(".encoder.onnx")
-        _export(E, G(example).detach(), enc, ("image", "latent"))
+        export_module(E, G(example).detach(), enc, ("image", "latent"))
         files.append(enc)
     meta = {"format": "artgan-onnx", "artgan_version": __version__, "opset": OPSET,
             "resolution": lg.resolution, "class_names": lg.class_names, "step": lg.step,
