@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import types
 
 import pytest
 import torch
@@ -257,9 +258,9 @@ def test_oversubscribed_jobs_are_warned_about(tmp_path, monkeypatch, capsys):
 
     cmds = []
     monkeypatch.setattr(runner_mod.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(
-        runner_mod.subprocess, "Popen", lambda cmd, **kw: cmds.append(cmd) or Done()
-    )
+    popen = lambda cmd, **kw: cmds.append(cmd) or Done()  # noqa: E731
+    fake = types.SimpleNamespace(Popen=popen, STDOUT=runner_mod.subprocess.STDOUT)
+    monkeypatch.setattr(runner_mod, "subprocess", fake)  # this module's children only
     monkeypatch.setattr(runner_mod.time, "sleep", lambda s: None)
     monkeypatch.setattr(runner_mod, "write_report", lambda *a: None)
     names = ["dcgan-s0", "migan-s0"]
