@@ -39,7 +39,7 @@ class SelfAttention(nn.Module):
     fixed rescaling the 1×1 query/key convs can absorb, it keeps early logits in a
     range where the softmax is not saturated, and SDPA's fused (flash) CPU kernel is far
     faster than bmm + softmax at 32×32 (1024 positions): 3.7× in fp32, 7× in bf16 for
-    forward + backward at batch 32 (tests/nn/test_attention.py checks the two agree).
+    forward + backward at batch 32 (tests/nn/test_layers.py checks the two agree).
 
     The fused kernel's backward has no derivative of its own (PyTorch raises, or treats it
     as a constant), so a forward whose input gradient will be differentiated again — a
