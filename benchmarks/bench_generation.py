@@ -17,6 +17,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -40,6 +41,22 @@ def build_generator(name: str, resolution: int) -> tuple[torch.nn.Module, int]:
     return g, latent.dim
 
 
+def calls_per_s(call: Callable[[], object], reps: int) -> float:
+    """Calls of ``call`` per second over ``reps`` calls, after two warm-up calls
+    (allocator, oneDNN kernel selection, onnxruntime's first-run planning)."""
+    for _ in range(2):
+        call()
+    t = time.perf_counter()
+    for _ in range(reps):
+        call()
+    return reps / (time.perf_counter() - t)
+
+
+def reps_for(batch: int, reps: int) -> int:
+    """Timed calls at ``batch``: ``reps`` at batch 1, a fifth of them at batch 64."""
+    return reps if batch == 1 else max(1, reps // 5)
+
+
 def images_per_s(g: torch.nn.Module, dim: int, batch: int, precision: str, cl: bool,
                  reps: int) -> float:  # fmt: skip
     fmt = torch.channels_last if cl else torch.contiguous_format
@@ -48,13 +65,7 @@ def images_per_s(g: torch.nn.Module, dim: int, batch: int, precision: str, cl: b
     ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" else (
         lambda: torch.autocast("cpu", enabled=False))  # fmt: skip
     with torch.inference_mode(), ctx():
-        for _ in range(2):  # warm-up: allocator, oneDNN kernel selection
-            g(z)
-        t = time.perf_counter()
-        for _ in range(reps):
-            g(z)
-        dt = time.perf_counter() - t
-    return batch * reps / dt
+        return batch * calls_per_s(lambda: g(z), reps)
 
 
 def onnx_images_per_s(g: torch.nn.Module, dim: int, batches: tuple[int, ...],
@@ -76,13 +87,8 @@ def onnx_images_per_s(g: torch.nn.Module, dim: int, batches: tuple[int, ...],
     out = {}
     for batch in batches:
         z = torch.randn(batch, dim).numpy()
-        n = reps if batch == 1 else max(1, reps // 5)
-        for _ in range(2):
-            sess.run(["image"], {"latent": z})
-        t = time.perf_counter()
-        for _ in range(n):
-            sess.run(["image"], {"latent": z})
-        out[batch] = batch * n / (time.perf_counter() - t)
+        call = lambda z=z: sess.run(["image"], {"latent": z})  # noqa: E731
+        out[batch] = batch * calls_per_s(call, reps_for(batch, reps))
     return out
 
 
@@ -108,7 +114,7 @@ def main() -> int:
         g, dim = build_generator(name, a.resolution)
         ort_ips = onnx_images_per_s(g, dim, (1, 64), a.reps) if a.onnx else None
         for batch in (1, 64):
-            reps = a.reps if batch == 1 else max(1, a.reps // 5)
+            reps = reps_for(batch, a.reps)
             base = None
             for precision, cl in modes:
                 ips = images_per_s(g, dim, batch, precision, cl, reps)

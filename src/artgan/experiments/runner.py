@@ -188,10 +188,11 @@ def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
                   command: str) -> None:  # fmt: skip
     """Up to ``jobs`` child processes at once; each writes ``runs/NAME/compare.log``."""
     cores = os.cpu_count() or 1
-    threads = plan.threads or max(1, cores // jobs)
+    fair = max(1, cores // jobs)
+    threads = plan.threads or fair
     if threads * jobs > cores:  # oversubscribed threads slow every run, often many-fold
         _say(f"warning: {jobs} jobs × {threads} threads > {cores} cores: the runs will slow "
-             f"each other; use --threads {max(1, cores // jobs)}")  # fmt: skip
+             f"each other; use --threads {fair}")  # fmt: skip
     pending, running, failed = list(names), {}, []
     while pending or running:
         while pending and len(running) < jobs:

@@ -31,6 +31,15 @@ def second_order() -> Iterator[None]:
         _SECOND_ORDER.reset(token)
 
 
+def single_head_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """``softmax(q·kᵀ/√d)·v`` for ``[B, N, d]`` inputs → ``[B, N, d_v]``: SDPA's fused
+    CPU kernel (it needs 4-D inputs, hence the head dim), or inside :func:`second_order`
+    the unfused one, which can be differentiated twice."""
+    if _SECOND_ORDER.get():
+        return F.scaled_dot_product_attention(q, k, v)  # 3-D input: the unfused kernel
+    return F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None])[:, 0]
+
+
 class SelfAttention(nn.Module):
     """``[B, C, H, W]`` → ``[B, C, H, W]``.
 
@@ -73,11 +82,7 @@ class SelfAttention(nn.Module):
         q = self.query(x).flatten(2).transpose(1, 2)
         k = self.key(x).flatten(2).transpose(1, 2)
         v = self.value(x).flatten(2).transpose(1, 2)
-        if _SECOND_ORDER.get():
-            o = F.scaled_dot_product_attention(q, k, v)  # [B, N, C'], unfused (3-D input)
-        else:
-            # A head dim makes the inputs 4-D, which SDPA needs for its fused CPU kernel.
-            o = F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None])[:, 0]
+        o = single_head_attention(q, k, v)  # [B, N, C']
         return self.out(o.transpose(1, 2).reshape(b, -1, h, w))
 
     def forward(self, x: Tensor) -> Tensor:

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from artgan.errors import ArtganError
+from artgan.nn.attention import single_head_attention
 from artgan.nn.blocks import group_norm
 
 
@@ -94,8 +95,7 @@ class AttentionBlock(nn.Module):
         b, c, h, w = x.shape
         # [B, 3C, H, W] → three [B, N, C]: SDPA attends over the second-to-last dim.
         q, k, v = self.qkv(self.norm(x)).flatten(2).transpose(1, 2).chunk(3, dim=2)
-        # 4-D (one head) for SDPA's fused CPU kernel; scaled by 1/sqrt(C)
-        o = F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None])[:, 0]
+        o = single_head_attention(q, k, v)  # scaled by 1/sqrt(C)
         return x + self.proj(o.transpose(1, 2).reshape(b, c, h, w))
 
 
