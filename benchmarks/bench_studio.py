@@ -1,5 +1,12 @@
 """artgan studio latency: input → new image, over real HTTP on loopback, p50/p95 at 64
-and 128 px (target: under 100 ms for 128×128 on a 2-core CPU).
+and 128 px (target: under 100 ms for 128×128 on a 2-core CPU), for each route to a
+preview in one run:
+
+- ``eager``: the model itself in torch, at each ``--precisions`` value (``fp32`` is what
+  a CPU without native bf16 gets; ``auto`` the faster of fp32 and bf16 here);
+- ``onnx``: the model's ONNX export on onnxruntime (when installed);
+- ``student``: ``--preview`` with an ``artgan distill`` student (the default DCGAN layout,
+  width 32) drawing the previews, the model itself the downloads.
 
 Each request is what the page sends while a slider moves: the same seed with a new value
 of one continuous code, answered with a PNG by the running server (uvicorn, the preview
@@ -12,6 +19,7 @@ preset (latency does not depend on the weights), exported, and served like a tra
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -28,8 +36,13 @@ from artgan import __version__
 from artgan.config import SCHEMA_VERSION, resolve
 from artgan.io.checkpoint import atomic_torch_save
 from artgan.models import get_model, latent_spec
-from artgan.sampling import EXPORT_FORMAT, EXPORT_VERSION
+from artgan.models.ema import standing_stats
+from artgan.runtime import native_bf16
+from artgan.sampling import EXPORT_FORMAT, EXPORT_VERSION, load_generator
+from artgan.sampling.loader import write_export
+from artgan.sampling.onnx import export_onnx
 from artgan.studio.server import make_server, serve_in_thread
+from artgan.train.distill import DistillOptions, build_student
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,11 +64,31 @@ def export_untrained(name: str, resolution: int, path: Path) -> Path:
     return path
 
 
-def measure(name: str, resolution: int, n: int, work: Path) -> dict:
+def export_student(source: Path, path: Path) -> Path:
+    """An untrained student of ``source``'s latent layout, written as distill writes it."""
+    teacher = load_generator(source)
+    torch.manual_seed(0)
+    G, cfg = build_student(teacher, DistillOptions())
+    return write_export(path, cfg, teacher.resolution, [], 0, standing_stats(G, teacher.latent))
+
+
+def routes(name: str, resolution: int, precisions: list[str], work: Path) -> list[tuple]:
+    """(route, served source, preview generator or None, precision) for one model."""
+    source = export_untrained(name, resolution, work / f"{name}-{resolution}.pt")
+    out = [("eager", source, None, p) for p in precisions]
+    if importlib.util.find_spec("onnxruntime") and importlib.util.find_spec("onnxscript"):
+        onnx = export_onnx(source, work / f"{name}-{resolution}.onnx")[0]
+        out.append(("onnx", onnx, None, "fp32"))
+    student = export_student(source, work / f"{name}-{resolution}-student.pt")
+    out += [("student", source, student, p) for p in precisions]
+    return out
+
+
+def measure(source: Path, preview: Path | None, precision: str, n: int, work: Path) -> dict:
     import httpx
 
-    source = export_untrained(name, resolution, work / f"{name}-{resolution}.pt")
-    server, url, engine = make_server(source, port=0, out=work / f"studio-{name}-{resolution}")
+    server, url, engine = make_server(source, port=0, out=work / f"studio-{source.name}",
+                                      precision=precision, preview=preview)  # fmt: skip
     thread = serve_in_thread(server)
     codes = engine.info()["codes"]
     slider = next((c for c in codes if c != "cat"), None)
@@ -75,7 +108,7 @@ def measure(name: str, resolution: int, n: int, work: Path) -> dict:
     server.should_exit = True
     thread.join(timeout=10)
     ms = np.array(times)
-    return {"model": name, "resolution": resolution, "n": n, "input": slider or "seed",
+    return {"n": n, "input": slider or "seed", "precision": precision,
             "preview_precision": engine.fast_rt.precision, "p50_ms": float(np.percentile(ms, 50)),
             "p95_ms": float(np.percentile(ms, 95)), "mean_ms": float(ms.mean()),
             "max_ms": float(ms.max())}  # fmt: skip
@@ -86,6 +119,8 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=60, help="timed inputs per configuration")
     ap.add_argument("--models", default="migan,dcgan")
     ap.add_argument("--resolutions", default="64,128")
+    ap.add_argument("--precisions", default="auto,fp32",
+                    help="torch routes' preview precisions (fp32: a CPU without bf16)")  # fmt: skip
     ap.add_argument("--threads", type=int, default=0, help="default: all cores, at most 8")
     ap.add_argument("--out", default=str(HERE / "results"))
     a = ap.parse_args()
@@ -95,12 +130,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name in a.models.split(","):
             for res in (int(r) for r in a.resolutions.split(",")):
-                row = measure(name, res, a.n, Path(tmp))
-                rows.append(row)
-                print(f"{name} {res}px ({row['preview_precision']}): p50 {row['p50_ms']:.1f} ms, "
-                      f"p95 {row['p95_ms']:.1f} ms", flush=True)  # fmt: skip
+                for route, source, preview, prec in routes(name, res, a.precisions.split(","),
+                                                           Path(tmp)):  # fmt: skip
+                    row = {"model": name, "resolution": res, "route": route,
+                           **measure(source, preview, prec, a.n, Path(tmp))}  # fmt: skip
+                    rows.append(row)
+                    print(f"{name} {res}px {route} ({row['preview_precision']}): "
+                          f"p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms")  # fmt: skip
     result = {"benchmark": "studio_latency", "threads": torch.get_num_threads(), "rows": rows,
               "torch": torch.__version__, "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+              "native_bf16": native_bf16(torch.device("cpu")),
               "date": time.strftime("%Y-%m-%d %H:%M")}  # fmt: skip
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,12 +147,15 @@ def main() -> int:
     lines = [
         f"# Studio latency, input to new image ({result['threads']} threads)\n",
         "Round trip over HTTP on loopback (request → PNG received), one slider value per "
-        "request, after 5 warm-up requests. Target: p95 < 100 ms at 128 px.\n",
-        "| model | px | input | preview precision | p50 ms | p95 ms | max ms |",
-        "|---|---|---|---|---|---|---|",
+        "request, after 5 warm-up requests. Target: p95 < 100 ms at 128 px. Routes: eager "
+        "(the model in torch), onnx (its ONNX export on onnxruntime), student (previews by a "
+        "distilled DCGAN-layout student, downloads by the model).\n",
+        f"Machine: {result['machine']}, native bf16: {result['native_bf16']}.\n",
+        "| model | px | route | asked | preview precision | p50 ms | p95 ms | max ms |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['resolution']} | {r['input']} | "
+        lines.append(f"| {r['model']} | {r['resolution']} | {r['route']} | {r['precision']} | "
                      f"{r['preview_precision']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
                      f"{r['max_ms']:.1f} |")  # fmt: skip
     (out / "studio_latency.md").write_text("\n".join(lines) + "\n")

@@ -25,7 +25,14 @@ from artgan.data import load_image
 from artgan.io.images import make_grid, save_png, to_uint8
 from artgan.models import latents_for_seeds
 from artgan.runtime import setup_runtime
-from artgan.sampling import generate, load_generator, project, refine_projection, traverse
+from artgan.sampling import (
+    code_spread,
+    generate,
+    load_generator,
+    project,
+    refine_projection,
+    traverse,
+)
 
 
 def main() -> int:
@@ -48,9 +55,7 @@ def main() -> int:
     path = out / f"{a.prefix}-traverse-cat.png"
     save_png(make_grid(imgs, ncol=lg.latent.n_categories), path)
     # How much the category moves the image, against how much z' does (same rows).
-    per_row = imgs.reshape(a.rows, lg.latent.n_categories, -1).astype(np.float64)
-    cat_spread = per_row.std(axis=1).mean()
-    seed_spread = per_row.std(axis=0).mean()
+    cat_spread, seed_spread = code_spread(imgs, a.rows)
     print(f"wrote {path}; mean pixel std across categories {cat_spread:.1f}, "
           f"across seeds {seed_spread:.1f} (0-255 scale)")  # fmt: skip
 

@@ -10,7 +10,14 @@ from PIL import Image
 from artgan.cli import main
 from artgan.errors import ArtganError
 from artgan.models import LatentSpec
-from artgan.sampling import apply_codes, interpolate, interpolate_path, parse_codes, traverse
+from artgan.sampling import (
+    apply_codes,
+    code_spread,
+    interpolate,
+    interpolate_path,
+    parse_codes,
+    traverse,
+)
 
 SPEC = LatentSpec(z_dim=4, n_categories=3, n_continuous=2)
 TINY_MIGAN = [
@@ -135,3 +142,10 @@ def test_project_errors(migan_run, tmp_path, capsys):
     bad.write_text("not an image")
     assert main(["project", str(migan_run), str(bad)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_code_spread_tells_code_from_seed():
+    # 3 seeds x 4 codes, 2x2 RGB images: only the code changes the image.
+    imgs = np.stack([np.full((2, 2, 3), 10 * c, np.uint8) for _ in range(3) for c in range(4)])
+    across_code, across_seed = code_spread(imgs, 3)
+    assert across_seed == 0.0 and across_code == pytest.approx(np.std([0, 10, 20, 30]))

@@ -223,3 +223,34 @@ def test_a_torn_gallery_index_line_does_not_break_the_gallery(client):
     assert [e["id"] for e in listed] == [first["id"], first["id"] + 1]
     gif = client.post("/api/interpolate", json={"a": first["id"], "b": first["id"] + 1})
     assert gif.status_code == 200
+
+
+def test_a_distilled_preview_draws_the_sliders_and_the_model_the_downloads(trained_run, tmp_path):
+    from artgan.io.images import to_uint8
+    from artgan.runtime import Runtime
+    from artgan.sampling import generate, load_generator
+    from artgan.studio.engine import Recipe
+    from artgan.train.distill import DistillOptions, distill
+    from helpers import THREADS
+
+    opts = DistillOptions(steps=3, batch_size=8, channels=8, max_channels=32,
+                          perceptual_weight=0.0)  # fmt: skip
+    student = distill(trained_run, tmp_path / "s.pt", opts, "fp32", "cpu", THREADS, False).path
+    engine = StudioEngine(trained_run, precision="fp32", preview=student)
+    assert engine.info()["preview_model"] == "dcgan" and engine.info()["model"] == "migan"
+    r = Recipe(seed=4, codes={"cat": 1.0, "c1": 0.25})
+    z = engine.latent(r)
+    rt = Runtime(engine.exact_rt.device, "fp32", channels_last=True)
+    assert np.array_equal(engine.render(r), to_uint8(generate(load_generator(student), z, rt))[0])
+    assert np.array_equal(engine.render(r, exact=True),
+                          to_uint8(generate(load_generator(trained_run), z, rt))[0])  # fmt: skip
+
+
+def test_a_preview_of_another_latent_layout_is_refused(trained_run, tmp_path, tiny_data):
+    from artgan.errors import ArtganError
+    from artgan.train import Trainer
+    from helpers import tiny_config
+
+    Trainer(tiny_config(), tmp_path / "dcgan", dataset=tiny_data).fit(until_step=1)
+    with pytest.raises(ArtganError, match="does not fit"):
+        StudioEngine(trained_run, precision="fp32", preview=tmp_path / "dcgan")

@@ -12,13 +12,23 @@ import sys
 import warnings
 
 from artgan import __version__
-from artgan.cli import augment, doctor, evaluate, experiments, generate, steer, studio, train
+from artgan.cli import (
+    augment,
+    distill,
+    doctor,
+    evaluate,
+    experiments,
+    generate,
+    steer,
+    studio,
+    train,
+)
 from artgan.errors import ArtganError, Interrupted
 
 # Every command family, in the order `artgan --help` lists them; each module's
 # add_parsers(sub) adds its sub-commands (train; augment-preview; generate, export;
-# traverse, interpolate, project; studio; evaluate; compare, ablate; doctor).
-COMMANDS = (train, augment, generate, steer, studio, evaluate, experiments, doctor)
+# traverse, interpolate, project; distill; studio; evaluate; compare, ablate; doctor).
+COMMANDS = (train, augment, generate, steer, distill, studio, evaluate, experiments, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ def cmd_studio(a: argparse.Namespace) -> int:
     from artgan.studio.server import run_studio
 
     setup_runtime("cpu", "fp32", a.threads)  # thread cap
-    return run_studio(a.source, a.host, a.port, a.out, a.precision, a.allow_remote)
+    return run_studio(a.source, a.host, a.port, a.out, a.precision, a.allow_remote, a.preview)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +42,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         choices=PRECISIONS,
         default="auto",
         help="preview precision (auto: the faster; downloads are always exact)",
+    )
+    s.add_argument(
+        "--preview",
+        metavar="GENERATOR",
+        help="draw slider previews with this faster generator of the same latent layout "
+        "(an `artgan distill` student); downloads and kept images stay the model's own",
     )
     s.add_argument("--threads", type=int, default=0, help="CPU threads (default: cores, ≤ 8)")
     s.set_defaults(func=cmd_studio)

@@ -15,6 +15,7 @@ from artgan.sampling.loader import (
 from artgan.sampling.steer import (
     apply_codes,
     code_names,
+    code_spread,
     interpolate,
     interpolate_path,
     parse_codes,
@@ -28,6 +29,7 @@ __all__ = [
     "LoadedGenerator",
     "apply_codes",
     "code_names",
+    "code_spread",
     "export_generator",
     "generate",
     "interpolate",

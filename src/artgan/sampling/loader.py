@@ -111,23 +111,39 @@ def refuse_onnx_source(source: str | Path, what: str) -> None:
                           f"{what}; use the run folder it came from")  # fmt: skip
 
 
+def write_export(
+    out: str | Path,
+    model_cfg: dict[str, Any],
+    resolution: int,
+    class_names: list[str],
+    step: int | None,
+    G: nn.Module,
+    E: nn.Module | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write an export file atomically: the one place its format is written. ``extra``
+    entries (e.g. a distilled student's ``distilled_from``) are kept beside the format's."""
+    payload = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "artgan_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "model": model_cfg,
+        "resolution": resolution,
+        "class_names": class_names,
+        "step": step,
+        "state_dict": G.state_dict(),
+        "encoder": E.state_dict() if E is not None else {},
+        **(extra or {}),
+    }
+    atomic_torch_save(payload, out)
+    return Path(out)
+
+
 def export_generator(source: str | Path, out: str | Path) -> Path:
     """Write only what generation needs: model config, resolution, class names, the
     sampling-ready EMA generator weights and, for models that have one, the encoder
     (``artgan project``)."""
     refuse_onnx_source(source, "export")
     lg = load_generator(source)
-    payload = {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "artgan_version": __version__,
-        "schema_version": SCHEMA_VERSION,
-        "model": lg.model_cfg,
-        "resolution": lg.resolution,
-        "class_names": lg.class_names,
-        "step": lg.step,
-        "state_dict": lg.G.state_dict(),
-        "encoder": lg.E.state_dict() if lg.E is not None else {},
-    }
-    atomic_torch_save(payload, out)
-    return Path(out)
+    return write_export(out, lg.model_cfg, lg.resolution, lg.class_names, lg.step, lg.G, lg.E)

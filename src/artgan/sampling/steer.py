@@ -135,3 +135,14 @@ def interpolate_path(ends: Tensor, steps: int, latent: LatentSpec) -> Tensor:
     endpoints once: ``[(M − 1)·(steps − 1) + 1, dim]``."""
     segments = [interpolate(ends[i], ends[i + 1], steps, latent) for i in range(len(ends) - 1)]
     return torch.cat([seg[:-1] for seg in segments[:-1]] + [segments[-1]])
+
+
+def code_spread(images: np.ndarray, rows: int) -> tuple[float, float]:
+    """How much the categorical code moves an image against how much z' does.
+
+    ``images``: a categorical traversal ``[rows * K, R, R, 3]`` uint8 (row r: one seed,
+    the K code values in order, as :func:`traverse` lays them out) → (mean per-pixel std
+    across the K codes with the seed fixed, mean per-pixel std across the seeds with the
+    code fixed), both on the 0–255 scale."""
+    per_row = images.reshape(rows, len(images) // rows, -1).astype(np.float64)
+    return float(per_row.std(axis=1).mean()), float(per_row.std(axis=0).mean())

@@ -29,7 +29,15 @@ from artgan.errors import ArtganError
 from artgan.io.images import to_uint8
 from artgan.models import latents_for_seeds
 from artgan.runtime import Runtime, native_bf16
-from artgan.sampling import apply_codes, code_names, generate, interpolate, load_generator, project
+from artgan.sampling import (
+    LoadedGenerator,
+    apply_codes,
+    code_names,
+    generate,
+    interpolate,
+    load_generator,
+    project,
+)
 
 UPSCALES = (1, 2, 4)
 
@@ -98,11 +106,16 @@ def _boolean(v: Any, name: str) -> bool:
 class StudioEngine:
     """Thread-safe: requests arrive on a thread pool, torch work is serialised."""
 
-    def __init__(self, source: str | Path, precision: str = "auto") -> None:
+    def __init__(
+        self, source: str | Path, precision: str = "auto", preview: str | Path | None = None
+    ) -> None:
         self.exact_rt = Runtime(torch.device("cpu"), "fp32", channels_last=True)
         # Exact renders are the Python API's (artgan.api), so downloads match scripts too.
         self.api = Generator(load_generator(source), self.exact_rt)
         self.lg = self.api.lg
+        # Previews (slider drags) may come from a faster generator with the same latent
+        # layout, e.g. an `artgan distill` student; downloads and kept images stay exact.
+        self.preview_lg = self.lg if preview is None else _preview_generator(preview, self.lg)
         self.source = Path(source)
         self.projections: dict[str, torch.Tensor] = {}
         self._lock = threading.Lock()
@@ -123,6 +136,8 @@ class StudioEngine:
             # an iterative model's latent is its starting noise: truncating it is refused
             "truncation": not self.api.iterative,
             "preview_precision": self.fast_rt.precision,
+            "preview_model": self.preview_lg.model_cfg.get("name"),
+            "preview_source": str(self.preview_lg.source),
             "upscales": list(UPSCALES),
         }
 
@@ -137,10 +152,10 @@ class StudioEngine:
         z = latents_for_seeds(self.lg.latent, [0], None)
         for prec in cands:
             rt = Runtime(torch.device("cpu"), prec, channels_last=True)
-            generate(self.lg, z, rt)  # warm-up
+            generate(self.preview_lg, z, rt)  # warm-up
             t = time.perf_counter()
             for _ in range(3):
-                generate(self.lg, z, rt)
+                generate(self.preview_lg, z, rt)
             if (dt := time.perf_counter() - t) < best_t:
                 best, best_t = prec, dt
         return Runtime(torch.device("cpu"), best, channels_last=True)
@@ -176,7 +191,10 @@ class StudioEngine:
         """``[H, W, 3]`` uint8 after post-processing (``exact``: as ``artgan generate``)."""
         z = self.latent(r)
         with self._lock:
-            img = to_uint8(generate(self.lg, z, self.exact_rt if exact else self.fast_rt))[0]
+            if exact:
+                img = to_uint8(generate(self.lg, z, self.exact_rt))[0]
+            else:
+                img = to_uint8(generate(self.preview_lg, z, self.fast_rt))[0]
         return postprocess(img, r.equalize, r.upscale)
 
     def png(self, r: Recipe, exact: bool = False, fast_encode: bool = True) -> bytes:
@@ -247,6 +265,19 @@ class StudioEngine:
         ims[0].save(buf, format="GIF", save_all=True, append_images=ims[1:], loop=0,
                     duration=int(1000 / max(fps, 1)))  # fmt: skip
         return buf.getvalue()
+
+
+def _preview_generator(preview: str | Path, lg: LoadedGenerator) -> LoadedGenerator:
+    """The preview generator, refused unless it draws the same picture for a latent: the
+    same latent layout and resolution as the exact one."""
+    p = load_generator(preview)
+    if p.latent != lg.latent or p.resolution != lg.resolution:
+        raise ArtganError(
+            f"--preview '{preview}' does not fit '{lg.source}': its latent is {p.latent} at "
+            f"{p.resolution} px, the model's {lg.latent} at {lg.resolution} px (distill the "
+            f"preview from this model: artgan distill)"
+        )
+    return p
 
 
 def postprocess(img: np.ndarray, equalize: bool, upscale: int) -> np.ndarray:

@@ -47,7 +47,7 @@ def _check_free(host: str, port: int) -> None:
 
 def make_server(source: str | Path, host: str = "127.0.0.1", port: int = 7860,
                 out: str | Path | None = None, precision: str = "auto",
-                allow_remote: bool = False):  # fmt: skip
+                allow_remote: bool = False, preview: str | Path | None = None):  # fmt: skip
     """(uvicorn.Server, URL, engine); the caller runs it. A host other than loopback
     needs ``allow_remote`` (then any Host name is served; the token still guards POSTs)."""
     if host not in LOOPBACK_NAMES and not allow_remote:
@@ -57,7 +57,9 @@ def make_server(source: str | Path, host: str = "127.0.0.1", port: int = 7860,
         raise ArtganError(f"--port {port} is not a TCP port (0-65535; 0 picks a free one)")
     if not Path(source).exists():
         raise ArtganError(f"'{source}' is neither a run folder nor a generator file")
-    engine = StudioEngine(source, precision)
+    if preview is not None and not Path(preview).exists():
+        raise ArtganError(f"--preview '{preview}' is neither a run folder nor a generator file")
+    engine = StudioEngine(source, precision, preview)
     hosts = LOOPBACK_NAMES if host in LOOPBACK_NAMES else None
     app = create_app(engine, studio_folder(source, out), allowed_hosts=hosts)
     port = port or free_port(host)
@@ -79,13 +81,14 @@ def serve_in_thread(server) -> threading.Thread:
 
 
 def run_studio(source: str, host: str, port: int, out: str | None, precision: str,
-               allow_remote: bool = False) -> int:  # fmt: skip
-    server, url, engine = make_server(source, host, port, out, precision, allow_remote)
+               allow_remote: bool = False, preview: str | None = None) -> int:  # fmt: skip
+    server, url, engine = make_server(source, host, port, out, precision, allow_remote, preview)
     if host not in LOOPBACK_NAMES:
         print(f"artgan: warning: serving on {host}: anyone who can reach this machine can "
               "use the studio and upload files", file=sys.stderr)  # fmt: skip
+    by = "" if preview is None else f" by '{preview}' (downloads by the model itself)"
     print(f"artgan studio: {engine.info()['model']} at {engine.lg.resolution}px, previews in "
-          f"{engine.fast_rt.precision}; gallery in {studio_folder(source, out)}")  # fmt: skip
+          f"{engine.fast_rt.precision}{by}; gallery in {studio_folder(source, out)}")  # fmt: skip
     print(f"open {url}  (Ctrl-C stops)", flush=True)
     server.run()
     return 0
