@@ -7,6 +7,10 @@ Generators are freshly initialised from each model's preset (speed does not depe
 the weights); inference runs under ``torch.inference_mode`` as ``artgan generate`` does.
 
     python benchmarks/bench_generation.py [--resolution 64] [--reps 20] [--out DIR]
+    python benchmarks/bench_generation.py --models dcgan,vae,ddpm   # the likelihood models
+
+A ddpm "generator" is its DDIM sampler at the preset's step count (one image costs that
+many UNet passes); it has no ONNX export, so no onnxruntime rows.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch
 
 from artgan.config import resolve
-from artgan.models import get_model, latent_spec
+from artgan.models import get_model, model_latent
 from bench_common import precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
@@ -35,7 +39,7 @@ MODES = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]
 def build_generator(name: str, resolution: int) -> tuple[torch.nn.Module, int]:
     cfg = resolve(name, None, [{"data": {"resolution": resolution}}])
     model_cfg = cfg.model.for_classes(0)  # "auto" codes: what a folder without classes gets
-    latent = latent_spec(model_cfg)
+    latent = model_latent(model_cfg, resolution)  # ddpm: x_T, 3·R·R values
     torch.manual_seed(0)
     g = get_model(name).generator(model_cfg, latent, resolution).eval()
     return g, latent.dim
@@ -112,7 +116,9 @@ def main() -> int:
     rows = []
     for name in a.models.split(","):
         g, dim = build_generator(name, a.resolution)
-        ort_ips = onnx_images_per_s(g, dim, (1, 64), a.reps) if a.onnx else None
+        # an iterative model (ddpm) has no ONNX export (artgan export refuses it)
+        ort = a.onnx and not get_model(name).iterative
+        ort_ips = onnx_images_per_s(g, dim, (1, 64), a.reps) if ort else None
         for batch in (1, 64):
             reps = reps_for(batch, a.reps)
             base = None

@@ -3,7 +3,8 @@ bf16, in one run, with the fraction of the machine's measured peak FLOP/s.
 
 Each configuration runs at its preset's batch size (dcgan 64, sagan/migan 32) on the
 built-in landscapes at 64×64 (data loading is not what is measured here), using the
-real training step (``gan_step`` with the model's objective). FLOPs are counted once per
+real training step (``gan_step`` with the model's objective; for ``vae`` and ``ddpm``,
+``--only vae,ddpm``, the likelihood step the trainer runs for them). FLOPs are counted once per
 configuration with ``torch.utils.flop_counter`` (convolutions, matmuls and attention;
 elementwise work is not counted, so the fraction of peak is a lower bound). Peak is a
 large matmul timed in the same run and precision.
@@ -37,7 +38,9 @@ from artgan.data import make_landscapes
 from artgan.experiments import ablate_variants
 from artgan.experiments.plan import variant_layers
 from artgan.runtime import setup_runtime
+from artgan.models import get_model
 from artgan.train.batches import BatchSource
+from artgan.train.likelihood import build_likelihood_state, likelihood_step
 from artgan.train.state import build_state
 from artgan.train.step import gan_step
 from bench_common import precisions  # benchmarks/ is on sys.path
@@ -87,15 +90,19 @@ def prepare(name: str, precision: str, resolution: int) -> tuple[Callable[[], No
             *layers,
             {
                 "data": {"resolution": resolution},
-                "model": {"n_categories": 4 if model == "migan" else 0},
+                "model": {"n_categories": 4} if model == "migan" else {},
                 "train": {"precision": precision, "device": "cpu"},
             },
         ],
     )
     rt = setup_runtime("cpu", precision, 0, True)
-    state = build_state(cfg, rt)
-    spec = state.spec
-    objective = spec.objective(cfg.model, rt, cfg.train.batch_size) if spec.objective else None
+    spec = get_model(model)
+    if spec.adversarial:
+        state = build_state(cfg, rt)
+        objective = spec.objective(cfg.model, rt, cfg.train.batch_size) if spec.objective else None
+    else:  # a likelihood model (vae, ddpm): one network, its own step
+        state, objective = build_likelihood_state(cfg, rt), None
+    one_step = gan_step if spec.adversarial else likelihood_step
     data = make_landscapes(n=max(256, cfg.train.batch_size), resolution=resolution)
     batches = BatchSource(
         data.images,
@@ -108,7 +115,7 @@ def prepare(name: str, precision: str, resolution: int) -> tuple[Callable[[], No
     )
 
     def step() -> None:
-        gan_step(state, batches.get, rt, objective)
+        one_step(state, batches.get, rt, objective)
 
     step()  # warm-up: oneDNN primitives, allocator
     with CountFlops() as counter:
@@ -119,7 +126,7 @@ def prepare(name: str, precision: str, resolution: int) -> tuple[Callable[[], No
         "batch_size": cfg.train.batch_size,
         "gflop_per_step": counter.total / 1e9,
         "params_G": sum(p.numel() for p in state.G.parameters()),
-        "params_D": sum(p.numel() for p in state.D.parameters()),
+        "params_D": sum(p.numel() for p in state.D.parameters()) if spec.adversarial else 0,
     }
     return step, facts
 

@@ -265,11 +265,15 @@ def test_oversubscribed_jobs_are_warned_about(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(runner_mod, "write_report", lambda *a: None)
     names = ["dcgan-s0", "migan-s0"]
     runner_mod._run_parallel(_plan(tmp_path, threads=2), tmp_path, names, 2, "compare")
-    assert "2 jobs × 2 threads > 2 cores" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "2 jobs × 2 threads > 2 cores" in err and "use --threads 1" in err
     assert all(c[-2:] == ["--threads", "2"] for c in cmds) and len(cmds) == 2
     runner_mod._run_parallel(_plan(tmp_path, threads=0), tmp_path, names, 2, "compare")
     assert "warning" not in capsys.readouterr().err  # 1 thread each: the default split
     assert cmds[-1][-2:] == ["--threads", "1"]
+    runner_mod._run_parallel(_plan(tmp_path, threads=0), tmp_path, names * 2, 4, "compare")
+    err = capsys.readouterr().err  # already one thread each: fewer jobs is the only fix
+    assert "4 jobs × 1 threads > 2 cores" in err and "use --jobs 2 or fewer" in err
 
 
 def test_report_averages_seeds_and_explains_unavailable_metrics(tmp_path):

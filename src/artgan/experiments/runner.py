@@ -191,8 +191,9 @@ def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
     fair = max(1, cores // jobs)
     threads = plan.threads or fair
     if threads * jobs > cores:  # oversubscribed threads slow every run, often many-fold
+        fix = f"--threads {fair}" if threads > fair else f"--jobs {cores} or fewer"
         _say(f"warning: {jobs} jobs × {threads} threads > {cores} cores: the runs will slow "
-             f"each other; use --threads {fair}")  # fmt: skip
+             f"each other (each gets {cores / jobs:.2g} cores on average); use {fix}")  # fmt: skip
     pending, running, failed = list(names), {}, []
     while pending or running:
         while pending and len(running) < jobs:

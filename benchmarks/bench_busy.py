@@ -1,0 +1,177 @@
+"""Training throughput on a busy machine (#19): seconds per step idle and beside three
+bounded background loads, for each thread / OpenMP wait policy, in one run.
+
+Loads (each a separate process, started before and stopped after one measurement):
+- ``cpu``: a pure-Python busy loop (one core);
+- ``training``: a second training (DCGAN 64 px, one thread) stepping without pause;
+- ``memory``: a process that allocates ``--memory-gb`` GB, touches every page (page
+  faults), fills it (memory bandwidth), frees it and starts again.
+
+Each measurement runs in a fresh child process (``OMP_WAIT_POLICY`` must be set before
+torch loads): build the model, two warm-up steps, then the median of ``--steps`` step
+times. Idle and loaded rows of one policy are measured back to back, so the ratio
+"loaded / idle" compares like with like on a host whose speed drifts.
+
+    python benchmarks/bench_busy.py [--workloads dcgan@32,dcgan@64,migan+hinge-r1+lean@64]
+        [--policies 2:PASSIVE,2:ACTIVE,1:PASSIVE] [--steps 6] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LOADS = ("idle", "cpu", "training", "memory")
+
+
+def _measure_child(workload: str, steps: int) -> None:
+    """In a child: print the median seconds per step of ``workload`` (``name@px``)."""
+    import torch
+
+    from bench_models import prepare  # benchmarks/ is on sys.path
+
+    name, res = workload.split("@")
+    step, _ = prepare(name, "fp32", int(res))
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # prepare() set all cores
+    step()
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    print(json.dumps({"s_per_step": statistics.median(times), "threads": torch.get_num_threads()}))
+
+
+def _train_load() -> None:
+    import torch
+
+    from bench_models import prepare
+
+    step, _ = prepare("dcgan", "fp32", 64)
+    torch.set_num_threads(1)
+    while True:
+        step()
+
+
+def _memory_load(gb: float) -> None:
+    import numpy as np
+
+    i = 0
+    while True:
+        a = np.empty(int(gb * 2**30), np.uint8)
+        a[::4096] = 1  # one write per page: the kernel maps every page (page faults)
+        a.fill(i % 251)  # then the whole range: memory bandwidth
+        del a
+        i += 1
+
+
+def _start_load(kind: str, gb: float) -> subprocess.Popen | None:
+    me = [sys.executable, str(Path(__file__).resolve())]
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "1"}
+    cmd = {"idle": None, "cpu": [sys.executable, "-c", "while True: pass"],
+           "training": [*me, "--load-train"],
+           "memory": [*me, "--load-memory", str(gb)]}[kind]  # fmt: skip
+    if cmd is None:
+        return None
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    time.sleep(8 if kind == "training" else 2)  # let the load reach its steady state
+    return proc
+
+
+def measure(workload: str, threads: int, policy: str, load: str, steps: int, gb: float) -> dict:
+    proc = _start_load(load, gb)
+    try:
+        env = {**os.environ, "OMP_WAIT_POLICY": policy, "OMP_NUM_THREADS": str(threads)}
+        out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure",
+                              workload, "--steps", str(steps)], env=env, check=True,
+                             capture_output=True, text=True, timeout=1800)  # fmt: skip
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+    return {"workload": workload, "threads": threads, "policy": policy, "load": load, **row}
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def _markdown(result: dict) -> str:
+    lines = [
+        f"# Training throughput on a busy machine ({result['machine']})\n",
+        "Seconds per training step (fp32, median of the timed steps) idle and beside each "
+        "background load; `× idle` is throughput relative to the same policy idle, measured "
+        "back to back. Target: ≥ 0.40 under every load.\n",
+        "| workload | threads | OMP_WAIT_POLICY | " + " | ".join(LOADS) + " | worst × idle |",
+        "|---|---|---|" + "---|" * len(LOADS) + "---|",
+    ]
+    groups: dict[tuple, dict[str, float]] = {}
+    for r in result["rows"]:
+        key = (r["workload"], r["threads"], r["policy"])
+        groups.setdefault(key, {})[r["load"]] = r["s_per_step"]
+    for (w, t, p), by in groups.items():
+        idle = by.get("idle")
+        cells = [f"{by[k]:.3f}" + (f" ({idle / by[k]:.2f}×)" if idle and k != "idle" else "")
+                 for k in LOADS if k in by]  # fmt: skip
+        worst = min((idle / v for k, v in by.items() if k != "idle"), default=float("nan"))
+        lines.append(f"| {w} | {t} | {p} | " + " | ".join(cells) + f" | {worst:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workloads", default="dcgan@32,dcgan@64,migan+hinge-r1+lean@64")
+    ap.add_argument("--policies", default="2:PASSIVE,2:ACTIVE,1:PASSIVE",
+                    help="THREADS:OMP_WAIT_POLICY pairs")  # fmt: skip
+    ap.add_argument("--loads", default=",".join(LOADS))
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--memory-gb", type=float, default=4.0)
+    ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--measure", help=argparse.SUPPRESS)
+    ap.add_argument("--load-train", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--load-memory", type=float, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.measure:
+        _measure_child(a.measure, a.steps)
+        return 0
+    if a.load_train:
+        _train_load()
+    if a.load_memory:
+        _memory_load(a.load_memory)
+    rows = []
+    for workload in a.workloads.split(","):
+        for pol in a.policies.split(","):
+            threads, policy = pol.split(":")
+            for load in a.loads.split(","):
+                row = measure(workload, int(threads), policy, load, a.steps, a.memory_gb)
+                rows.append(row)
+                print(f"{workload} {threads}:{policy} {load}: {row['s_per_step']:.3f} s/step",
+                      flush=True)  # fmt: skip
+    result = {"benchmark": "busy_machine", "rows": rows, "steps": a.steps,
+              "memory_gb": a.memory_gb, "date": time.strftime("%Y-%m-%d %H:%M"),
+              "machine": f"{_cpu_name()}, {os.cpu_count()} cpus"}  # fmt: skip
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "busy_machine.json").write_text(json.dumps(result, indent=2))
+    (out / "busy_machine.md").write_text(_markdown(result))
+    print(_markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
