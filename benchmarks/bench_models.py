@@ -37,8 +37,8 @@ from artgan.config import resolve
 from artgan.data import make_landscapes
 from artgan.experiments import ablate_variants
 from artgan.experiments.plan import variant_layers
-from artgan.runtime import setup_runtime
 from artgan.models import get_model
+from artgan.runtime import setup_runtime
 from artgan.train.batches import BatchSource
 from artgan.train.likelihood import build_likelihood_state, likelihood_step
 from artgan.train.state import build_state

@@ -93,7 +93,9 @@ def measure(source: Path, preview: Path | None, precision: str, n: int, work: Pa
     codes = engine.info()["codes"]
     slider = next((c for c in codes if c != "cat"), None)
     times = []
-    with httpx.Client(base_url=url, timeout=30) as client:
+    # the page's token: the studio's guard refuses POSTs without it (studio/guard.py)
+    headers = {"X-Artgan-Token": server.config.app.state.token}
+    with httpx.Client(base_url=url, timeout=30, headers=headers) as client:
         for i in range(n + 5):
             value = float(np.sin(i / 5.0))  # a slider sweeping back and forth
             body = {"seed": 7, "codes": {slider: value} if slider else {}}

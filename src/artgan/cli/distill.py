@@ -49,7 +49,7 @@ def _print(report: dict[str, Any], real_name: str | None) -> None:
           f"({report['speedup_b1']:.1f}x, {report['speedup_b64']:.1f}x)")  # fmt: skip
     ag = report["agreement"]
     print(f"agreement on {ag['n']} new latents: mean |student - teacher| "
-          f"{ag['mean_abs_diff_8bit']:.1f} of 255, perceptual distance "
+          f"{ag['mean_abs_diff_8bit']:.1f} of 255, {ag['perceptual']} distance "
           f"{ag['perceptual_distance']:.3f}")  # fmt: skip
     for who, sp in report["code_spread"].items():
         if sp:

@@ -4,8 +4,8 @@
 - cost: ms per image at batch 1 and images/s at batch 64 for both (fp32, as ``generate``
   runs by default), and the speed-ups;
 - agreement on ``n_agree`` latents neither network was fitted on (seeds from
-  :data:`AGREE_SEED`): mean absolute difference in 8-bit levels and the VGG19 perceptual
-  distance between the two images of each latent;
+  :data:`AGREE_SEED`): mean absolute difference in 8-bit levels and the perceptual
+  distance (LPIPS where installed, else VGG19's; named in the report) of each pair;
 - code control, for latents with a categorical code: the pixel std across the K codes
   with z' fixed against across seeds with the code fixed, for both;
 - distribution: FID of the student's ``n`` samples against the teacher's (the same seeds),
@@ -21,11 +21,12 @@ import torch
 
 from artgan.evaluation.generation_cost import generation_cost
 from artgan.evaluation.run import sample_uint8
-from artgan.evaluation.suite import compute_metrics
-from artgan.io.images import from_uint8, to_uint8
+from artgan.io.images import to_uint8
 from artgan.metrics import MetricInputs
+from artgan.metrics.cache import ReferenceStats
+from artgan.metrics.fid import frechet_distance
+from artgan.metrics.perceptual import load_perceptual, paired_distance
 from artgan.models import latents_for_seeds
-from artgan.nn.vgg import VGG19Features, perceptual_distance
 from artgan.runtime import Runtime
 from artgan.sampling import LoadedGenerator, code_spread, generate, traverse
 
@@ -42,17 +43,15 @@ def _default_row(cost: dict[str, Any], lg: LoadedGenerator) -> dict[str, Any]:
 
 def _agreement(
     teacher: LoadedGenerator, student: LoadedGenerator, n: int, rt: Runtime
-) -> dict[str, float]:
+) -> dict[str, Any]:
     a = sample_uint8(teacher, AGREE_SEED, n, rt, 32, False)
     b = sample_uint8(student, AGREE_SEED, n, rt, 32, False)
-    vgg = VGG19Features()
-    with torch.no_grad():
-        per = [perceptual_distance(vgg(from_uint8(a[s : s + 32])), vgg(from_uint8(b[s : s + 32])))
-               for s in range(0, n, 32)]  # fmt: skip
+    model, _ = load_perceptual()  # LPIPS where its weights are installed, else VGG19's
     return {
         "n": n,
         "mean_abs_diff_8bit": float(np.abs(a.astype(np.float64) - b.astype(np.float64)).mean()),
-        "perceptual_distance": float(torch.cat(per).mean()),
+        "perceptual_distance": float(paired_distance(model, a, b).mean()),
+        "perceptual": model.name,
     }
 
 
@@ -65,11 +64,8 @@ def _spreads(lg: LoadedGenerator, rt: Runtime) -> dict[str, float] | None:
     return {"across_code_std": across_code, "across_seed_std": across_seed}
 
 
-def _fid(real: np.ndarray, fake: np.ndarray, real_key: dict[str, Any] | None,
-         networks: dict, progress: bool) -> float:  # fmt: skip
-    inputs = MetricInputs(real=real, fake=fake, real_key=real_key, networks=networks,
-                          progress=progress)  # fmt: skip
-    return float(compute_metrics(["fid"], inputs)["fid"])
+def _fd(a: ReferenceStats, b: ReferenceStats) -> float:
+    return float(frechet_distance(a.mu, a.sigma, b.mu, b.sigma))
 
 
 def compare_generators(
@@ -99,13 +95,16 @@ def compare_generators(
         "code_spread": {"teacher": _spreads(teacher, rt), "student": _spreads(student, rt)},
     }
     if n > 0:
-        a = sample_uint8(teacher, 0, n, rt, 50, progress)
-        b = sample_uint8(student, 0, n, rt, 50, progress)
+        # One Inception pass per image set: the two sample sets, then the real one.
         nets: dict = {}
-        fids: dict[str, Any] = {"n": n, "student_vs_teacher": _fid(a, b, None, nets, progress)}
+        pair = MetricInputs(real=sample_uint8(teacher, 0, n, rt, 50, progress),
+                            fake=sample_uint8(student, 0, n, rt, 50, progress),
+                            networks=nets, progress=progress)  # fmt: skip
+        ta, st = pair.stats("real"), pair.stats("fake")
+        fids: dict[str, Any] = {"n": n, "student_vs_teacher": _fd(ta, st)}
         if real is not None:
-            fids["teacher_vs_real"] = _fid(real, a, real_key, nets, progress)
-            fids["student_vs_real"] = _fid(real, b, real_key, nets, progress)
-            fids["n_real"] = len(real)
+            ref = MetricInputs(real=real, real_key=real_key, networks=nets, progress=progress)
+            r = ref.stats("real")
+            fids.update(teacher_vs_real=_fd(r, ta), student_vs_real=_fd(r, st), n_real=len(real))
         out["fid"] = fids
     return out
