@@ -253,3 +253,49 @@ def test_lean_generator_keeps_every_module_at_a_fraction_of_the_flops():
     assert out.shape == (3, 3, 64, 64) and out.abs().max() <= 1
     out.square().mean().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in lean.parameters())
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "transposed"])
+def test_upsample_modes_keep_the_layout_and_train(mode):
+    torch.manual_seed(0)
+    g = _gen(32, upsample=mode)
+    conv = nn.ConvTranspose2d if mode == "transposed" else nn.Conv2d
+    assert all(type(s.conv) is conv for s in g.stages)
+    convs = {"ConvTranspose2d", "Conv2d"}
+    kinds = lambda m: {type(x).__name__ for x in m.modules()} - convs  # noqa: E731
+    assert kinds(g) == kinds(_gen(32))  # AMS, SFT, S-ECA all still there
+    out = g(_latent(3))
+    assert out.shape == (3, 3, 32, 32) and out.abs().max() <= 1
+    out.square().mean().backward()
+    assert all(s.conv.weight.grad.abs().sum() > 0 for s in g.stages)
+
+
+def test_transposed_upsampling_init_keeps_unit_scale_and_bilinear_is_smooth():
+    torch.manual_seed(0)
+    t = _gen(32, upsample="transposed").stages[1]  # fed 16 px maps: borders matter little
+    x = torch.randn(64, t.conv.in_channels, 16, 16)
+    y = torch.nn.functional.leaky_relu(t.conv(x), 0.2)
+    # He init by the true fan-in (2×2 taps of every input channel): the second moment
+    # after LeakyReLU(0.2) stays near the input's (kaiming_normal_'s reading of the
+    # transposed weight would scale it by c_in / (4·c_out) instead).
+    ratio = float(y.square().mean() / x.square().mean())
+    assert 0.75 < ratio < 1.3, ratio
+    b = _gen(32, upsample="bilinear").stages[0]
+    const = torch.ones(1, 4, 4, 4)
+    assert torch.allclose(b._up(const), torch.ones(1, 4, 8, 8))  # constant stays constant
+    ramp = torch.arange(4.0).view(1, 1, 1, 4).expand(1, 1, 4, 4)
+    # nearest repeats each column; bilinear interpolates between them
+    assert b._up(ramp)[0, 0, 0].tolist() == [0.0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.0]
+    # bilinear changes what the generator computes, not its weights
+    torch.manual_seed(0)
+    near = _gen(32)
+    torch.manual_seed(0)
+    bil = _gen(32, upsample="bilinear")
+    pairs = zip(near.state_dict().values(), bil.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
+    _perturb_zero_inits(near)
+    bil.load_state_dict(near.state_dict())
+    z = _latent(2)
+    assert not torch.allclose(near(z), bil(z), atol=1e-4)
+    with pytest.raises(ValueError, match="upsample must be one of"):
+        _gen(32, upsample="pixelshuffle")

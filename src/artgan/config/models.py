@@ -97,6 +97,10 @@ class MIGANConfig(ModelSection):
     cycle_every: PositiveInt = 1
     ams_branch_ratio: Annotated[Float, Field(gt=0.0, le=1.0)] = 1.0
     sft_resolution: NonNegativeInt = 0
+    # How G's stages double their size (the paper does not say; docs/migan.md measures
+    # the period-2 checkerboard of each): nearest or bilinear ×2 then a 3×3 conv, or
+    # DCGAN's 4×4 stride-2 transposed conv.
+    g_upsample: Literal["nearest", "bilinear", "transposed"] = "nearest"
     labels_as_code: bool = False  # supervise E's categorical head with class folders
 
     def for_classes(self, n_classes: int) -> MIGANConfig:

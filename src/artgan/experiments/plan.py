@@ -68,6 +68,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
     # half the generator's widths below the cap (16 at 64 px, 32 at 32 px …); D and E keep
     # theirs (max_channels is shared with them)
     "narrow": {"model": {"g_channels": 16}},
+    # how G upsamples (the paper does not say): against the period-2 checkerboard
+    "bilinear-up": {"model": {"g_upsample": "bilinear"}},
+    "tconv": {"model": {"g_upsample": "transposed"}},
 }  # fmt: skip
 
 

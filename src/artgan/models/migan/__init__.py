@@ -43,6 +43,7 @@ def _generator(cfg: MIGANConfig, latent: LatentSpec, resolution: int) -> nn.Modu
         pixel_norm=cfg.g_norm == "pixel",
         ams_branch_ratio=cfg.ams_branch_ratio,
         sft_resolution=cfg.sft_resolution,
+        upsample=cfg.g_upsample,
     )
 
 

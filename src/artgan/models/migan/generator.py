@@ -5,7 +5,9 @@ image, no BatchNorm):
 
     latent [B, z_dim+K+L] ─ linear ─ LeakyReLU → [B, C0, 4, 4]
     codes [B, K+L] ─ SFTConditionNet → K [B, Cc, 8, 8]     (shared by every SFT layer)
-    stage i (output 8·2^i px):  nearest ×2 → 3×3 conv → LeakyReLU [→ PixelNorm] → AMS → SFT(·, K)
+    stage i (output 8·2^i px):  up ×2 → LeakyReLU [→ PixelNorm] → AMS → SFT(·, K)
+        up ×2 = nearest ×2 → 3×3 conv (default), bilinear ×2 → 3×3 conv, or a 4×4
+        stride-2 transposed conv (``upsample``)
     S-ECA (SA → ECA) once, after the stage at min(32, R/2) px
     3×3 conv → tanh → [B, 3, R, R]
 
@@ -16,6 +18,11 @@ activation, as ProGAN does in its BatchNorm-free generator. ``ams_branch_ratio``
 branch width / stage width) and ``sft_resolution`` (the largest size SFT's S and T are
 computed at) make the generator cheaper without removing a module (docs/migan.md, "a
 cheaper MIGAN"); their defaults, 1 and 0 (off), are the generator as first built.
+``upsample`` is how each stage doubles its size (the paper does not say): ``nearest``
+(as first built), ``bilinear`` (a smoother interpolation before the same 3×3 conv) or
+``transposed`` (DCGAN's 4×4 stride-2 transposed conv: 4·C_in·C_out multiply-adds per
+output pixel instead of 9·C_in·C_out), readings measured against the samples' period-2
+checkerboard in docs/migan.md.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from torch import Tensor, nn
 
 from artgan.nn import SECA, AMSBlock, SFTConditionNet, SFTLayer
 from artgan.nn.blocks import PixelNorm, attention_resolution, he_init, upsample_widths
+
+UPSAMPLE_MODES = ("nearest", "bilinear", "transposed")
 
 
 @torch.no_grad()
@@ -66,10 +75,24 @@ class _GenStage(nn.Module):
         pixel_norm: bool = False,
         ams_branch_ratio: float = 1.0,
         sft_resolution: int = 0,
+        upsample: str = "nearest",
     ) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
-        he_init(self.conv)
+        if upsample not in UPSAMPLE_MODES:
+            raise ValueError(f"upsample must be one of {UPSAMPLE_MODES}, got '{upsample}'")
+        self.upsample = upsample
+        self.conv: nn.Module
+        if upsample == "transposed":
+            self.conv = nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1)
+            # He init by the real fan-in: each output pixel of a 4×4 stride-2 transposed
+            # conv sums 2×2 taps of every input channel (kaiming_normal_ would read the
+            # weight's [c_in, c_out, 4, 4] layout as a fan-in of 16·c_out).
+            gain = (2.0 / (1 + 0.2**2)) ** 0.5
+            nn.init.normal_(self.conv.weight, std=gain / (4 * c_in) ** 0.5)
+            nn.init.zeros_(self.conv.bias)
+        else:
+            self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+            he_init(self.conv)
         self.act = nn.LeakyReLU(0.2)
         self.norm = PixelNorm() if pixel_norm else None
         branch = max(1, round(c_out * ams_branch_ratio))
@@ -81,7 +104,7 @@ class _GenStage(nn.Module):
         )
 
     def forward(self, x: Tensor, cond: Tensor | None) -> Tensor:
-        x = self.act(self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest")))
+        x = self.act(self.conv(self._up(x)))
         if self.norm is not None:
             x = self.norm(x)
         if self.ams is not None:
@@ -89,6 +112,14 @@ class _GenStage(nn.Module):
         if self.sft is not None:
             x = self.sft(x, cond)
         return x
+
+    def _up(self, x: Tensor) -> Tensor:
+        """``[B, C, r, r]`` → ``[B, C, 2r, 2r]``; identity where the conv upsamples."""
+        if self.upsample == "transposed":
+            return x
+        if self.upsample == "bilinear":
+            return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+        return F.interpolate(x, scale_factor=2.0, mode="nearest")
 
 
 class MIGANGenerator(nn.Module):
@@ -115,6 +146,7 @@ class MIGANGenerator(nn.Module):
         pixel_norm: bool = False,
         ams_branch_ratio: float = 1.0,
         sft_resolution: int = 0,
+        upsample: str = "nearest",
     ) -> None:
         super().__init__()
         # widths[j] is the width at 4·2^j px: C0 at 4×4 down to `channels` at R.
@@ -143,6 +175,7 @@ class MIGANGenerator(nn.Module):
                 pixel_norm,
                 ams_branch_ratio,
                 sft_resolution,
+                upsample,
             )
             for i in range(n)
         )
