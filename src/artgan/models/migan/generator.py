@@ -21,8 +21,8 @@ cheaper MIGAN"); their defaults, 1 and 0 (off), are the generator as first built
 ``upsample`` is how each stage doubles its size (the paper does not say): ``nearest``
 (as first built), ``bilinear`` (a smoother interpolation before the same 3×3 conv) or
 ``transposed`` (DCGAN's 4×4 stride-2 transposed conv: 4·C_in·C_out multiply-adds per
-output pixel instead of 9·C_in·C_out), readings measured against the samples' period-2
-checkerboard in docs/migan.md.
+output pixel instead of 9·C_in·C_out): readings in docs/migan.md, whose checkerboard
+section measures the samples' period-2 power (these two are built, not yet trained).
 """
 
 from __future__ import annotations
