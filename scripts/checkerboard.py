@@ -40,19 +40,29 @@ from torch import Tensor, nn
 from artgan.sampling import load_generator
 
 
+def _power(x: Tensor) -> Tensor:
+    """``x [..., H, W]`` → its power spectrum ``|FFT2|²`` in float64, after removing each
+    map's mean (so DC is 0)."""
+    x = x.double()
+    return torch.fft.fft2(x - x.mean(dim=(-2, -1), keepdim=True)).abs().pow(2)
+
+
+def _high_band(h: int, w: int) -> Tensor:
+    """``[h, w]`` mask of the bins at ``max(|fy|, |fx|) ≥ 3/8`` cycles per pixel."""
+    fy = torch.fft.fftfreq(h, dtype=torch.float64).abs()[:, None]
+    fx = torch.fft.fftfreq(w, dtype=torch.float64).abs()[None, :]
+    return (torch.maximum(fy, fx) >= 0.375).double()
+
+
 def nyquist_shares(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """``x [B, C, H, W]`` (H, W even) → (Nyquist, corner, high-band share), each ``[B, C]``."""
-    x = x.double()
-    x = x - x.mean(dim=(-2, -1), keepdim=True)
-    p = torch.fft.fft2(x).abs().pow(2)
+    p = _power(x)
     h, w = x.shape[-2:]
     total = p.sum(dim=(-2, -1)).clamp_min(1e-30)
     row, col = p[..., h // 2, :].sum(-1), p[..., :, w // 2].sum(-1)
     corner = p[..., h // 2, w // 2]
-    fy = torch.fft.fftfreq(h, dtype=torch.float64).abs()[:, None]
-    fx = torch.fft.fftfreq(w, dtype=torch.float64).abs()[None, :]
-    high = (torch.maximum(fy, fx) >= 0.375).double()
-    return (row + col - corner) / total, corner / total, (p * high).sum(dim=(-2, -1)) / total
+    high = (p * _high_band(h, w)).sum(dim=(-2, -1))
+    return (row + col - corner) / total, corner / total, high / total
 
 
 def lattice_peaks(x: Tensor, periods: tuple[int, ...] = (2, 4, 8)) -> dict[int, float]:
@@ -60,8 +70,7 @@ def lattice_peaks(x: Tensor, periods: tuple[int, ...] = (2, 4, 8)) -> dict[int, 
     reciprocal lattice of a p-pixel grid (the bins ``(ky, kx)`` with both multiples of
     ``H/p``, ``W/p``, DC left out) over their 8 neighbours: ≈ 1 for a smooth spectrum (a
     painting), ≫ 1 when a p-periodic 2-D pattern is laid over the images."""
-    x = x.double()
-    p = torch.fft.fft2(x - x.mean(dim=(-2, -1), keepdim=True)).abs().pow(2).mean(dim=(0, 1))
+    p = _power(x).mean(dim=(0, 1))
     h, w = p.shape
     out = {}
     for period in periods:
@@ -78,9 +87,7 @@ def lattice_peaks(x: Tensor, periods: tuple[int, ...] = (2, 4, 8)) -> dict[int, 
 def white_noise_shares(h: int, w: int) -> tuple[float, float]:
     """Expected (Nyquist, high-band) share of white noise on an ``h × w`` map (flat
     spectrum over the ``h·w − 1`` non-DC bins)."""
-    fy = torch.fft.fftfreq(h, dtype=torch.float64).abs()[:, None]
-    fx = torch.fft.fftfreq(w, dtype=torch.float64).abs()[None, :]
-    n_high = int((torch.maximum(fy, fx) >= 0.375).sum())
+    n_high = int(_high_band(h, w).sum())
     return (h + w - 1) / (h * w - 1), n_high / (h * w - 1)
 
 

@@ -115,7 +115,7 @@ def yardstick_table(x: np.ndarray, recons: dict[str, np.ndarray]) -> list[dict]:
     candidate ``[N, R, R, 3]`` uint8 against ``x``, for ``recons``, the thumbnails and
     another painting (``x`` rolled by one)."""
     model, reason = load_perceptual()
-    levels = max_ms_ssim_scales(*x.shape[1:3])
+    weights = ms_ssim_weights(max_ms_ssim_scales(*x.shape[1:3]))
     cands = {**recons, **thumbnails(x), "another test painting": np.roll(x, 1, axis=0)}
     xt = torch.from_numpy(x).permute(0, 3, 1, 2).double() / 255
     rows = []
@@ -124,7 +124,7 @@ def yardstick_table(x: np.ndarray, recons: dict[str, np.ndarray]) -> list[dict]:
         rows.append({
             "name": name,
             "mae": float(np.abs(x.astype(np.float64) - c.astype(np.float64)).mean()),
-            "ms_ssim": float(ms_ssim(ct, xt, weights=ms_ssim_weights(levels))),
+            "ms_ssim": float(ms_ssim(ct, xt, weights=weights)),
             "perceptual": float(paired_distance(model, c, x).mean()),
             "perceptual_metric": "lpips-vgg" if reason is None else "vgg19-perceptual (not LPIPS)",
         })  # fmt: skip
