@@ -35,6 +35,13 @@ def test_objectives_and_ablations_come_from_the_spec():
     assert {"ams", "eca", "sa", "sft"} <= set(all_ablations())  # migan's (Table 1)
     assert ablate_variants("migan") == ["migan", "migan-no-ams", "migan-no-sft", "migan-no-sa",
                                         "migan-no-eca"]  # fmt: skip
+    assert ablate_variants("migan+lean+proj") == [
+        "migan+lean+proj", "migan-no-ams+lean+proj", "migan-no-sft+lean+proj",
+        "migan-no-sa+lean+proj", "migan-no-eca+lean+proj"]  # fmt: skip
+    with pytest.raises(ArtganError, match=r"unknown option '\+nope'"):
+        ablate_variants("migan+nope")
+    with pytest.raises(ArtganError, match="give the full model to ablate, not 'migan-no-sa'"):
+        ablate_variants("migan-no-sa")
     assert parse_variant("migan-no-sa-no-eca") == ("migan", {"use_sa": False, "use_eca": False})
     with pytest.raises(ArtganError, match="model 'dcgan' has no ablation 'ams'"):
         parse_variant("dcgan-no-ams")

@@ -39,7 +39,7 @@ def cmd_compare_run(a: argparse.Namespace) -> int:
 
 
 def cmd_ablate(a: argparse.Namespace) -> int:
-    return _run(a, ablate_variants("migan"))
+    return _run(a, ablate_variants(a.model))
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -104,6 +104,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="migan and its single ablations (the paper's Table 1) under one budget",
         description=f"`artgan compare` with {', '.join(ablate_variants('migan'))}.",
     )
+    a.add_argument("--model", default="migan",
+                   help="the model to ablate, optionally with +OPTIONs every run keeps, e.g. "
+                   "migan+hinge-r1+lean+diffaug+proj (default migan)")  # fmt: skip
     _common(a)
     a.set_defaults(func=cmd_ablate)
     r = sub.add_parser("compare-run", help=argparse.SUPPRESS)  # a --jobs child process

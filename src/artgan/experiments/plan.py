@@ -111,8 +111,19 @@ def _applies(override: str, model: str) -> bool:
 
 
 def ablate_variants(model: str = "migan") -> list[str]:
-    """``model`` and each of its single ablations (the paper's Table 1 for migan)."""
-    return [model, *(f"{model}-no-{a.name}" for a in get_model(model).ablations)]
+    """``model`` and each of its single ablations (the paper's Table 1 for migan).
+
+    ``model`` may carry ``+OPTION``s, which every variant keeps: ``"migan+lean+proj"`` →
+    ``["migan+lean+proj", "migan-no-ams+lean+proj", …]``. It names one model without
+    ablations of its own (an ablation of an ablation is not Table 1).
+    """
+    base, *options = model.strip().lower().split("+")
+    name, flags = parse_variant(base)
+    if flags:
+        raise ArtganError(f"ablate: give the full model to ablate, not '{base}'")
+    variant_layers(model)  # the options must exist before any run starts
+    suffix = "".join(f"+{o}" for o in options)
+    return [f"{name}{suffix}", *(f"{name}-no-{a.name}{suffix}" for a in get_model(name).ablations)]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 from artgan.evaluation import is_number, jsonable
 from artgan.experiments.figures import plot_fid_curves, samples_side_by_side
 from artgan.experiments.plan import ExperimentPlan, parse_budget
+from artgan.experiments.table1 import table1_lines
 from artgan.io.atomic import atomic_write
 from artgan.io.jsonl import read_jsonl
 from artgan.metrics import columns
@@ -188,6 +189,7 @@ def render_markdown(
                   f"not comparable. Re-evaluate them at one count."]  # fmt: skip
     elif gains := fid_gains(summary, plan.variants):
         lines += ["", "FID, relative:", *gains]
+    lines += table1_lines(plan.variants, summary)
     lines += generation_table(runs_generation or {}, plan.variants)
     which = " / ".join(perceptual) or "the perceptual distance"
     lines += ["", "SSIM, MS-SSIM, recon distance and SD compare test paintings x with their "
