@@ -1,4 +1,5 @@
-"""What every benchmark shares: which precisions are worth timing on this machine.
+"""What every benchmark shares: which precisions are worth timing on this machine, the
+machine's peak FLOP/s and a FLOP counter.
 
 bf16 autocast is ~1.7x faster than fp32 on a CPU with AVX512-BF16/AMX and ~40x slower on
 one that emulates it (AVX2-only x86), where a bf16 row would take most of a benchmark's
@@ -8,7 +9,11 @@ it is native, and says so in the results.
 
 from __future__ import annotations
 
+import time
+
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 from artgan.runtime import native_bf16
 
@@ -25,3 +30,33 @@ def precisions(asked: str = "auto") -> tuple[list[str], str]:
         "far slower than fp32 (`--precision auto` never picks it here; force it with "
         "`--precisions fp32,bf16`).\n"
     )
+
+
+class CountFlops(TorchDispatchMode):
+    """``torch.utils.flop_counter``'s per-op formulas without its module tracker, whose
+    autograd hooks break ``autograd.grad(create_graph=True)`` (the gradient penalty)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is not None:
+            self.total += formula(*args, **kwargs, out_val=out)
+        return out
+
+
+def peak_flops(precision: str, size: int = 2048, reps: int = 5) -> float:
+    """Best-of-``reps`` FLOP/s of a square matmul: the practical ceiling for conv nets."""
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * size**3 / best

@@ -1,9 +1,14 @@
-"""Inception feature extraction speed (fp32, fp32 + channels_last, bf16, bf16 + channels_last)
-and how far bf16 moves FID, in one run on the same images.
+"""Inception feature extraction speed (fp32 on the folded oneDNN graph, the default; fp32 on
+the plain TorchScript graph, with and without channels_last; bf16, with and without
+channels_last), as images/s and as a share of the machine's peak, and how far bf16 moves
+FID, in one run on the same images.
 
 Speed: the first ``--speed-images`` test-split paintings at ``--resolution`` px go through
 :func:`artgan.metrics.extract_features` in every mode; modes alternate within each of
 ``--rounds`` rounds so machine noise hits them alike; images/s are medians over rounds.
+Share of peak: the network's FLOPs per image (counted on the eager copy of the same
+architecture, ``FIDInceptionV3``: convolutions and the matmul, a lower bound) × images/s,
+over a large matmul's FLOP/s in the same precision, timed in the same run.
 
 Drift: ``--n`` test-split paintings, split into halves A and B; FID(A, B) and KID(A, B)
 with fp32 features and with bf16 features (each side in the same precision, as the
@@ -33,16 +38,29 @@ import torch
 
 from artgan.data import load_dataset, split_indices
 from artgan.metrics import InceptionFeatures, extract_features, fid_from_features, kid_from_features
-from artgan.runtime import setup_runtime
-from bench_common import precisions  # benchmarks/ is on sys.path
+from artgan.metrics.inception import INPUT_SIZE
+from artgan.metrics.inception_score import FIDInceptionV3
+from artgan.runtime import cpu_name, setup_runtime
+from bench_common import CountFlops, peak_flops, precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "artworks"
-MODES = (("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True))
+# (precision, channels_last, folded graph); folding applies to CPU fp32 only.
+MODES = (("fp32", False, True), ("fp32", False, False), ("fp32", True, False),
+         ("bf16", False, False), ("bf16", True, False))  # fmt: skip
 
 
-def mode_name(precision: str, channels_last: bool) -> str:
-    return precision + (" + channels_last" if channels_last else "")
+def mode_name(precision: str, channels_last: bool, fused: bool) -> str:
+    graph = " folded (default)" if fused else " plain graph" if precision == "fp32" else ""
+    return precision + graph + (" + channels_last" if channels_last else "")
+
+
+def gflop_per_image() -> float:
+    """Convolutions and matmuls of one 299×299 pass (the eager copy of the architecture)."""
+    net = FIDInceptionV3().eval()
+    with torch.no_grad(), CountFlops() as count:  # inference_mode hides ops from the mode
+        net.pool3(torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE))
+    return count.total / 1e9
 
 
 def main() -> int:
@@ -72,33 +90,37 @@ def main() -> int:
     print(f"{data.source}: {len(data)} images, test split {len(images)}; "
           f"{torch.get_num_threads()} threads", file=sys.stderr)  # fmt: skip
 
-    # One network per memory format: extract_features converts a model in place.
-    nets = {False: InceptionFeatures(), True: InceptionFeatures()}
+    # One network per memory format and graph: extract_features converts a model in place.
+    nets = {(cl, f): InceptionFeatures(fused=f) for _, cl, f in modes}
     speed_imgs = images[: a.speed_images]
     times: dict[str, list[float]] = {mode_name(*m): [] for m in modes}
-    for p, cl in modes:  # warm-up: first calls pay for allocation and oneDNN kernel choice
+    for p, cl, f in modes:  # warm-up: first calls pay for folding, allocation, kernel choice
         extract_features(speed_imgs[:2], 2, precision=p, channels_last=cl, progress=False,
-                         model=nets[cl])  # fmt: skip
+                         model=nets[cl, f])  # fmt: skip
     for r in range(a.rounds):
-        for p, cl in modes:
+        for p, cl, f in modes:
             t0 = time.perf_counter()
             extract_features(speed_imgs, a.batch_size, precision=p, channels_last=cl,
-                             progress=False, model=nets[cl])  # fmt: skip
+                             progress=False, model=nets[cl, f])  # fmt: skip
             dt = time.perf_counter() - t0
-            times[mode_name(p, cl)].append(dt)
-            print(f"round {r + 1}: {mode_name(p, cl):22s} {len(speed_imgs) / dt:7.2f} img/s",
+            times[mode_name(p, cl, f)].append(dt)
+            print(f"round {r + 1}: {mode_name(p, cl, f):30s} {len(speed_imgs) / dt:7.2f} img/s",
                   file=sys.stderr)  # fmt: skip
     speed = {k: len(speed_imgs) / statistics.median(v) for k, v in times.items()}
+    gflop = gflop_per_image()
+    peaks = {p: peak_flops(p) / 1e9 for p in precs}
+    share = {mode_name(*m): speed[mode_name(*m)] * gflop / peaks[m[0]] for m in modes}
 
     drift_imgs = images[: a.n]
     half = a.n // 2
     feats = {}
     for p in precs:
         feats[p] = extract_features(drift_imgs, a.batch_size, precision=p, progress=True,
-                                    model=nets[False])  # fmt: skip
+                                    model=nets[False, p == "fp32"])  # fmt: skip
     fid = {p: fid_from_features(f[:half], f[half : 2 * half]) for p, f in feats.items()}
     kid = {p: kid_from_features(f[:half], f[half : 2 * half])[0] for p, f in feats.items()}
     result = _result(a, data, rt, speed, len(speed_imgs), half, fid, kid, feats)
+    result.update(gflop_per_image=gflop, peak_gflops=peaks, fraction_of_peak=share)
     out = Path(a.out) / "metrics_speed"  # .json and .md
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
@@ -132,10 +154,10 @@ def _result(a: argparse.Namespace, data, rt, speed: dict, n_speed: int, half: in
         "threads": torch.get_num_threads(),
         "device": str(rt.device),
         "machine": platform.machine(),
-        "processor": platform.processor(),
+        "processor": cpu_name(),
         "torch": torch.__version__,
         "images_per_s": speed,
-        "speedup_vs_fp32": {k: v / speed["fp32"] for k, v in speed.items()},
+        "speedup_vs_fp32": {k: v / speed[mode_name(*MODES[0])] for k, v in speed.items()},
         "drift_n": 2 * half,
         "fid_fp32": fid["fp32"],
         "kid_fp32": kid["fp32"],
@@ -146,8 +168,11 @@ def _result(a: argparse.Namespace, data, rt, speed: dict, n_speed: int, half: in
 
 def _markdown(r: dict, skipped: str) -> str:
     rows = "\n".join(
-        f"| {k} | {v:.2f} | {r['speedup_vs_fp32'][k]:.2f}× |" for k, v in r["images_per_s"].items()
+        f"| {k} | {v:.2f} | {v * r['gflop_per_image']:.0f} | "
+        f"{100 * r['fraction_of_peak'][k]:.0f} % | {r['speedup_vs_fp32'][k]:.2f}× |"
+        for k, v in r["images_per_s"].items()
     )
+    peaks = ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in r["peak_gflops"].items())
     md = f"""# Inception feature extraction: speed and bf16 FID drift
 
 {r['data']} test split at {r['resolution']} px (resized to 299 inside), CPU,
@@ -155,8 +180,11 @@ def _markdown(r: dict, skipped: str) -> str:
 {skipped}
 ## Speed ({r['speed_images']} images, median of {r['rounds']} rounds)
 
-| mode | images/s | vs fp32 |
-|---|---|---|
+{r['gflop_per_image']:.2f} GFLOP per image (convolutions and matmul at 299×299, a lower
+bound); peak (a 2048² matmul, same run): {peaks}. Processor: {r['processor'] or r['machine']}.
+
+| mode | images/s | GFLOP/s | share of peak | vs fp32 folded |
+|---|---|---|---|---|
 {rows}
 """  # fmt: skip
     if "fid_bf16" not in r:

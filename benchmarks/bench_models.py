@@ -30,8 +30,6 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import flop_registry
 
 from artgan.config import resolve
 from artgan.data import make_landscapes
@@ -43,41 +41,11 @@ from artgan.train.batches import BatchSource
 from artgan.train.likelihood import build_likelihood_state, likelihood_step
 from artgan.train.state import build_state
 from artgan.train.step import gan_step
-from bench_common import precisions  # benchmarks/ is on sys.path
+from bench_common import CountFlops, peak_flops, precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 # By default the baselines, migan and its single ablations, as the registry defines them.
 VARIANTS = ["dcgan", "sagan", *ablate_variants("migan")]
-
-
-class CountFlops(TorchDispatchMode):
-    """``torch.utils.flop_counter``'s per-op formulas without its module tracker, whose
-    autograd hooks break ``autograd.grad(create_graph=True)`` (the gradient penalty)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.total = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        formula = flop_registry.get(func._overloadpacket)
-        if formula is not None:
-            self.total += formula(*args, **kwargs, out_val=out)
-        return out
-
-
-def peak_flops(precision: str, size: int = 2048, reps: int = 5) -> float:
-    """Best-of-``reps`` FLOP/s of a square matmul: the practical ceiling for conv nets."""
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
-    a @ b
-    best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t)
-    return 2 * size**3 / best
 
 
 def prepare(name: str, precision: str, resolution: int) -> tuple[Callable[[], None], dict]:

@@ -13,6 +13,9 @@ FID code, cut at pool3 (2048-d, no logits). Preprocessing matches that package's
    ``nv_bilinear``, from NVIDIA's StyleGAN2-ADA metrics;
 3. ``(x - 128) / 128``, i.e. [-1, 0.9921875] (``INPUT_RANGE_TF``), into the network.
 
+On the CPU the graph runs BatchNorm-folded (``inception_fold.py``: oneDNN in fp32, bf16
+weights under bf16 autocast), which computes the same features up to float rounding.
+
 IS needs the classifier, which no offline package ships: see ``inception_score.py``.
 """
 
@@ -29,6 +32,7 @@ from tqdm import tqdm
 
 from artgan.errors import ArtganError
 from artgan.io.weights import find_weights
+from artgan.metrics.inception_fold import fold_for_cpu
 
 INCEPTION_ENV = "ARTGAN_INCEPTION_WEIGHTS"
 FEATURE_FILE = "default_1.pt"
@@ -94,7 +98,9 @@ class InceptionFeatures(nn.Module):
     ``extractor_id`` names the weights and preprocessing, for cache keys.
     """
 
-    def __init__(self, weights: str | Path | None = None, quantize: bool = True) -> None:
+    def __init__(
+        self, weights: str | Path | None = None, quantize: bool = True, fused: bool = True
+    ) -> None:
         super().__init__()
         path = inception_weights_path(weights)
         try:
@@ -112,9 +118,15 @@ class InceptionFeatures(nn.Module):
             p.requires_grad_(False)
         self.quantize = quantize
         self.weights_path = path
+        # On the CPU, BatchNorm-folded copies of the graph (inception_fold.py), one per
+        # dtype, built on first use; kept outside the module tree so .to()/state_dict see
+        # only the plain graph.
+        self.fused = fused
+        self._folded: dict[torch.dtype, nn.Module] = {}
         size = path.stat().st_size
         self.extractor_id = (
             f"tf-inception-2015-pool3:{path.name}:{size}:tf-bilinear-299:q{quantize:d}"
+            + (":folded" if fused else "")
         )
 
     def train(self, mode: bool = True) -> InceptionFeatures:
@@ -124,7 +136,27 @@ class InceptionFeatures(nn.Module):
     def forward(self, images: Tensor) -> Tensor:
         """``images`` ``[B, 3, H, W]`` uint8 or float in [-1, 1] → ``[B, 2048]`` float64."""
         x = preprocess(images, self.quantize)
-        return self.net(x.to(next(self.net.parameters()).device)).double()
+        x = x.to(next(self.net.parameters()).device)
+        if not self.fused or x.device.type != "cpu":
+            return self.net(x).double()
+        bf16 = (
+            torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+        )
+        if not bf16:
+            return self._folded_net(torch.float32)(x).double()
+        x = x.to(torch.bfloat16, memory_format=torch.channels_last)
+        return self._folded_net(torch.bfloat16)(x).double()
+
+    def _folded_net(self, dtype: torch.dtype) -> nn.Module:
+        """The folded graph for ``dtype``, or the plain one where folding does not apply
+        (warned once per dtype)."""
+        if dtype not in self._folded:
+            try:
+                self._folded[dtype] = fold_for_cpu(self.net, dtype)
+            except (ValueError, RuntimeError) as exc:
+                warnings.warn(f"Inception runs unfused on the CPU ({exc})", stacklevel=3)
+                self._folded[dtype] = self.net
+        return self._folded[dtype]
 
 
 def extract_features(

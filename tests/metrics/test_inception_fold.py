@@ -1,0 +1,125 @@
+"""The folded CPU graph of the FID network (metrics/inception_fold.py) computes what the
+plain TorchScript graph does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from artgan.metrics.inception import InceptionFeatures, extract_features
+from artgan.metrics.inception_fold import fold_for_cpu
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
+)
+
+
+class _TFConv(nn.Module):
+    """The shipped graph's layer: weight cast to the input dtype, conv without bias,
+    batch_norm without a scale, ReLU."""
+
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(cin * 10 + cout)
+        self.weight = nn.Parameter(torch.randn(cout, cin, 3, 3, generator=g) * 0.3)
+        self.register_buffer("mean", torch.randn(cout, generator=g))
+        self.register_buffer("var", torch.rand(cout, generator=g) + 0.1)
+        self.register_buffer("beta", torch.randn(cout, generator=g))
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = F.conv2d(x, self.weight.to(x.dtype), None, 1, 1)
+        return F.relu(F.batch_norm(y, self.mean, self.var, None, self.beta, False, 0.1, 1e-3))
+
+
+class _Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = _TFConv(3, 8), _TFConv(8, 4)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.b(self.a(x)).mean(dim=(2, 3))
+
+
+class _Shared(nn.Module):
+    """A convolution whose raw output is read besides its batch_norm: not foldable."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c = _TFConv(3, 3)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = F.conv2d(x, self.c.weight, None, 1, 1)
+        return F.batch_norm(y, self.c.mean, self.c.var, None, self.c.beta, False, 0.1, 1e-3) + y
+
+
+def test_folding_keeps_the_function_and_removes_every_batch_norm() -> None:
+    net = torch.jit.script(_Net().eval())
+    x = torch.randn(2, 3, 12, 10)
+    with torch.inference_mode():
+        expected = net(x)
+        folded = fold_for_cpu(net)
+        got = folded(x)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+    kinds = {n.kind() for n in folded.graph.nodes()}
+    assert "aten::batch_norm" not in kinds and "aten::conv2d" not in kinds  # oneDNN convs now
+    with torch.inference_mode():
+        torch.testing.assert_close(net(x), expected)  # the original graph is untouched
+
+
+def test_bf16_folding_matches_autocast_within_bf16_rounding() -> None:
+    net = torch.jit.script(_Net().eval())
+    x = torch.randn(2, 3, 12, 10)
+    folded = fold_for_cpu(net, torch.bfloat16)
+    assert "aten::batch_norm" not in {n.kind() for n in folded.graph.nodes()}
+    with torch.inference_mode():
+        expected = net(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            autocast = net(x).float()
+        got = folded(x.to(torch.bfloat16, memory_format=torch.channels_last)).float()
+    assert got.dtype == torch.float32 and got.shape == expected.shape
+    err = ((got - expected).norm() / expected.norm()).item()
+    assert 0 < err < 0.03
+    assert err < 3 * ((autocast - expected).norm() / expected.norm()).item() + 1e-3
+    with pytest.raises(ValueError, match="float16"):
+        fold_for_cpu(net, torch.float16)
+
+
+@pytest.mark.parametrize("module", [_Shared, lambda: nn.Conv2d(3, 3, 3)])
+def test_a_graph_that_does_not_fit_is_refused(module) -> None:
+    with pytest.raises(ValueError):
+        fold_for_cpu(torch.jit.script(module().eval()))
+
+
+def test_fid_network_folded_agrees_with_the_plain_graph() -> None:
+    images = np.random.default_rng(1).integers(0, 256, (3, 40, 48, 3), dtype=np.uint8)
+    fused, plain = InceptionFeatures(), InceptionFeatures(fused=False)
+    a = extract_features(images, 3, model=fused, progress=False)
+    b = extract_features(images, 3, model=plain, progress=False)
+    assert fused._folded[torch.float32] is not fused.net  # the fold did apply
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+    assert np.abs(a - b).max() > 0  # a different graph ran (float rounding differs)
+    # bf16: the folded bf16 graph, as close to fp32 as autocast on the plain graph is
+    c = extract_features(images, 3, precision="bf16", model=fused, progress=False)
+    d = extract_features(images, 3, precision="bf16", model=plain, progress=False)
+    assert torch.bfloat16 in fused._folded and not (c == d).all()
+    err_folded = np.linalg.norm(c - b) / np.linalg.norm(b)
+    err_autocast = np.linalg.norm(d - b) / np.linalg.norm(b)
+    assert 0 < err_folded < 0.05 and err_folded < 2 * err_autocast
+    assert fused.extractor_id.endswith(":folded") and not plain.extractor_id.endswith("folded")
+
+
+def test_a_weights_file_that_cannot_be_folded_runs_plain_with_a_warning(monkeypatch) -> None:
+    model = InceptionFeatures()
+
+    def refuse(net, dtype):
+        raise ValueError("no convolution + BatchNorm pairs to fold")
+
+    monkeypatch.setattr("artgan.metrics.inception.fold_for_cpu", refuse)
+    x = torch.randint(0, 256, (1, 3, 32, 32), dtype=torch.uint8)
+    with pytest.warns(UserWarning, match="unfused"):
+        got = model(x)
+    with torch.inference_mode():
+        torch.testing.assert_close(got, InceptionFeatures(fused=False)(x))
