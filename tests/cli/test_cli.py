@@ -198,6 +198,7 @@ def test_augment_preview_writes_paintings_and_their_augmented_draws(tmp_path, ca
      (lambda r, t: ["generate", str(r), "--truncation", "nan"], "truncation must be"),
      (lambda r, t: ["generate", str(r), "--out", str(t / "a-file")], "is a file, not a folder"),
      (lambda r, t: ["export", str(r), "--out", str(t)], "is a folder"),
+     (lambda r, t: ["export", str(r), "--int8", "--out", str(t / "g.pt")], "--format onnx"),
      (lambda r, t: ["studio", str(r), "--port", "70000"], "not a TCP port"),
      (lambda r, t: ["studio", str(r), "--host", "0.0.0.0"], "--allow-remote"),
      (lambda r, t: ["project", str(r), str(t)], "is a folder"),

@@ -5,6 +5,8 @@ studio serves it."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -112,3 +114,40 @@ def test_generate_threads_reach_onnxruntime(trained_run, tmp_path):
     export_onnx(trained_run, tmp_path / "g.onnx")
     g = Generator.load(tmp_path / "g.onnx", threads=1)
     assert g.lg.G.session.get_session_options().intra_op_num_threads == 1
+
+
+def test_int8_export_is_quantised_smaller_reproducible_and_close(trained_run, tmp_path):
+    import onnx
+
+    fp32 = export_onnx(trained_run, tmp_path / "g.onnx")
+    int8 = export_onnx(trained_run, tmp_path / "q.onnx", int8=True)
+    assert [p.name for p in int8] == ["q.onnx", "q.encoder.onnx", "q.onnx.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in [*fp32, *int8]
+    )  # no temporary file left behind
+    meta = json.loads(int8[-1].read_text())
+    assert meta["quantization"]["weights"] == "int8 per channel"
+    assert json.loads(fp32[-1].read_text())["quantization"] is None
+    graph = onnx.load(str(int8[0])).graph
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in graph.node}
+    # the weights are stored as int8: float parameters shrink to a small remainder
+    floats = {k: _initializer_values(g, onnx.TensorProto.FLOAT)
+              for k, g in (("fp32", onnx.load(str(fp32[0])).graph), ("int8", graph))}  # fmt: skip
+    int8_values = _initializer_values(graph, onnx.TensorProto.INT8)
+    assert int8_values > 0.9 * floats["fp32"] and floats["int8"] < 0.1 * floats["fp32"]
+    # the encoder stays fp32, the same graph as the fp32 export's
+    assert int8[1].read_bytes() == fp32[1].read_bytes()
+    again = export_onnx(trained_run, tmp_path / "r.onnx", int8=True)  # fixed calibration
+    assert again[0].read_bytes() == int8[0].read_bytes()
+    z = latents_for_seeds(load_generator(trained_run).latent, list(range(8)), None)
+    a, b = OnnxGenerator(fp32[0]).run(z), OnnxGenerator(int8[0]).run(z)
+    err = np.abs(a - b).mean()
+    print(f"int8: mean |int8 - fp32| = {err:.4f} (image std {a.std():.4f})")
+    assert 0 < err < 0.1 * a.std()
+    lg = load_generator(int8[0])  # generates and projects like any export
+    assert lg.E is not None and lg.latent == load_generator(trained_run).latent
+
+
+def _initializer_values(graph, data_type: int) -> int:
+    """How many values the graph's initializers of ``data_type`` hold."""
+    return sum(int(np.prod(t.dims)) for t in graph.initializer if t.data_type == data_type)

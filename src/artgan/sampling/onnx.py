@@ -34,6 +34,7 @@ from artgan.errors import ArtganError
 from artgan.io.atomic import atomic_write
 from artgan.models import LatentSpec, get_model, latents_for_seeds
 from artgan.sampling.loader import LoadedGenerator, load_generator, refuse_onnx_source
+from artgan.sampling.onnx_quant import quantize_generator
 
 OPSET = 18
 RUNTIME_INSTALL = "pip install onnxruntime"
@@ -80,8 +81,10 @@ def _explicit_attention() -> Iterator[None]:
         F.scaled_dot_product_attention = sdpa
 
 
-def export_onnx(source: str | Path, out: str | Path) -> list[Path]:
-    """Write the generator (and encoder) of ``source`` as ONNX; returns the files."""
+def export_onnx(source: str | Path, out: str | Path, int8: bool = False) -> list[Path]:
+    """Write the generator (and encoder) of ``source`` as ONNX; returns the files.
+    ``int8``: the generator graph quantised to int8 (``onnx_quant.py``); the encoder,
+    which projection refines from, stays fp32."""
     out = Path(out)
     refuse_onnx_source(source, "export")
     lg = load_generator(source)
@@ -93,7 +96,18 @@ def export_onnx(source: str | Path, out: str | Path) -> list[Path]:
         )
     G = lg.G.float().eval()
     example = latents_for_seeds(lg.latent, [0, 1], None)
-    export_module(G, example, out, ("latent", "image"))
+    quantization = None
+    if int8:  # the fp32 graph, then its int8 form, both beside out; out appears whole
+        fp32, q = out.with_name(out.name + ".fp32.tmp"), out.with_name(out.name + ".int8.tmp")
+        try:
+            export_module(G, example, fp32, ("latent", "image"))
+            quantization = quantize_generator(fp32, q, lg.latent)
+            q.replace(out)
+        finally:
+            fp32.unlink(missing_ok=True)
+            q.unlink(missing_ok=True)
+    else:
+        export_module(G, example, out, ("latent", "image"))
     files = [out]
     if lg.E is not None:
         E = _LatentEncoder(lg.E.float().eval())
@@ -104,7 +118,8 @@ def export_onnx(source: str | Path, out: str | Path) -> list[Path]:
             "resolution": lg.resolution, "class_names": lg.class_names, "step": lg.step,
             "model": lg.model_cfg, "latent": {"z_dim": lg.latent.z_dim,
             "n_categories": lg.latent.n_categories, "n_continuous": lg.latent.n_continuous},
-            "encoder": files[1].name if len(files) > 1 else None}  # fmt: skip
+            "encoder": files[1].name if len(files) > 1 else None,
+            "quantization": quantization}  # fmt: skip
     side = out.with_name(out.name + ".json")
     with atomic_write(side) as f:
         f.write(json.dumps(meta, indent=2).encode())
