@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -101,16 +100,6 @@ def measure(workload: str, threads: int, policy: str, load: str, steps: int, gb:
     return {"workload": workload, "threads": threads, "policy": policy, "load": load, **row}
 
 
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
-
-
 def _markdown(result: dict) -> str:
     lines = [
         f"# Training throughput on a busy machine ({result['machine']})\n",
@@ -162,9 +151,11 @@ def main() -> int:
                 rows.append(row)
                 print(f"{workload} {threads}:{policy} {load}: {row['s_per_step']:.3f} s/step",
                       flush=True)  # fmt: skip
+    from artgan.runtime import cpu_name  # after the measurements: the parent stays light
+
     result = {"benchmark": "busy_machine", "rows": rows, "steps": a.steps,
               "memory_gb": a.memory_gb, "date": time.strftime("%Y-%m-%d %H:%M"),
-              "machine": f"{_cpu_name()}, {os.cpu_count()} cpus"}  # fmt: skip
+              "machine": f"{cpu_name()}, {os.cpu_count()} cpus"}  # fmt: skip
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "busy_machine.json").write_text(json.dumps(result, indent=2))

@@ -31,7 +31,7 @@ from artgan.metrics.perceptual import HEADS_INSTALL, lpips_backbone_path, lpips_
 from artgan.nn.efficientnet import INSTALL as EFFICIENTNET_INSTALL
 from artgan.nn.efficientnet import weights_path as efficientnet_weights_path
 from artgan.nn.vgg import VGG_INSTALL, vgg19_weights_path
-from artgan.runtime import native_bf16
+from artgan.runtime import cpu_name, native_bf16
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def system_report(out: Path) -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "torch_cuda_build": torch.version.cuda,
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cpu_cores": os.cpu_count(),
         "native_bf16_cpu": native_bf16(torch.device("cpu")),
         "torch_threads": torch.get_num_threads(),
@@ -107,16 +107,6 @@ def system_report(out: Path) -> dict[str, Any]:
         "disk_free_gb": round(usage.free / 1e9, 1),
         "disk_folder": str(out),
     }  # fmt: skip
-
-
-def _cpu_name() -> str:
-    try:  # Linux: the model name; platform.processor() is often empty there
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def cmd_doctor(a: argparse.Namespace) -> int:

@@ -36,7 +36,7 @@ from artgan.experiments.report import write_report
 from artgan.io.atomic import atomic_write, make_dir
 from artgan.io.checkpoint import CheckpointManager
 from artgan.io.jsonl import read_jsonl
-from artgan.runtime import resolve_device, resolve_precision, setup_runtime
+from artgan.runtime import cpu_name, resolve_device, resolve_precision, setup_runtime
 from artgan.train import Trainer, resume_config
 
 
@@ -221,17 +221,6 @@ def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
         raise ArtganError(f"runs failed: {', '.join(failed)} (see {logs}); rerun to retry them")
 
 
-def _cpu_name() -> str:
-    """The CPU's model name (Linux /proc/cpuinfo), else what ``platform`` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _machine(plan_precision: str) -> dict[str, Any]:
     with warnings.catch_warnings():  # the runs already warned about emulated bf16
         warnings.simplefilter("ignore")
@@ -239,7 +228,7 @@ def _machine(plan_precision: str) -> dict[str, Any]:
 
     return {
         "platform": platform.platform(),
-        "processor": _cpu_name(),
+        "processor": f"{cpu_name()} ({platform.machine()})",
         "cpu_count": os.cpu_count(),
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,

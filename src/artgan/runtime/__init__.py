@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from artgan.runtime.device import (
     Runtime,
+    cpu_name,
     default_threads,
     native_bf16,
     resolve_device,
@@ -16,6 +17,7 @@ from artgan.runtime.distributed import Shard
 __all__ = [
     "Runtime",
     "Shard",
+    "cpu_name",
     "default_threads",
     "native_bf16",
     "resolve_device",
