@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from artgan.config import from_saved, read_yaml
 from artgan.data import load_image
@@ -41,6 +40,7 @@ from artgan.sampling import (
     refine_projection,
     traverse,
 )
+from migan_reconstruction_checks import block_average  # scripts/ is on sys.path
 
 
 def main() -> int:
@@ -103,10 +103,7 @@ def thumbnails(x: np.ndarray) -> dict[str, np.ndarray]:
     t = torch.from_numpy(x).permute(0, 3, 1, 2).double()
     out = {"own flat mean colour": t.mean((2, 3), keepdim=True).expand_as(t)}
     for k in (4, 8, 16):
-        small = F.adaptive_avg_pool2d(t, k)
-        out[f"own {k}×{k} block average"] = F.interpolate(
-            small, size=x.shape[1:3], mode="bilinear", align_corners=False
-        )
+        out[f"own {k}×{k} block average"] = block_average(t, k)
     return {k: v.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy() for k, v in out.items()}
 
 

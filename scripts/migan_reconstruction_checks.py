@@ -41,13 +41,19 @@ def test_images(run: Path, files: list[str], images: np.ndarray) -> torch.Tensor
     return torch.from_numpy(images[pick]).permute(0, 3, 1, 2).float()
 
 
+def block_average(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``[N, C, H, W]`` float → each image's k×k block average, bilinearly upsampled back
+    to H×W: a painting's "thumbnail", the yardstick a reconstruction is read against
+    (also used by make_migan_figures.py)."""
+    small = F.adaptive_avg_pool2d(x, k)
+    return F.interpolate(small, size=x.shape[-2:], mode="bilinear", align_corners=False)
+
+
 def thumbnails(x: torch.Tensor, train: torch.Tensor) -> None:
     print(f"training-set mean image: {(x - train.mean(0, keepdim=True)).abs().mean():.1f}")
     print(f"own flat mean colour:    {(x - x.mean((2, 3), keepdim=True)).abs().mean():.1f}")
     for k in (2, 4, 8, 16):
-        small = F.adaptive_avg_pool2d(x, k)
-        up = F.interpolate(small, size=x.shape[-1], mode="bilinear", align_corners=False)
-        print(f"own {k}x{k} block average:  {(x - up).abs().mean():.1f}")
+        print(f"own {k}x{k} block average:  {(x - block_average(x, k)).abs().mean():.1f}")
 
 
 def autoencoder(cfg, rt, x: torch.Tensor, train_u8: np.ndarray, seconds: float) -> None:
