@@ -1,10 +1,12 @@
 """Run every benchmark in one go and collect their markdown summaries.
 
-    python benchmarks/run_all.py [--quick]
+    python benchmarks/run_all.py [--quick] [--run RUN]
 
 Each benchmark measures its ratios within one run (the machine is noisy); this script
 only runs them one after another and writes ``benchmarks/results/SUMMARY.md``. Sizes
-are chosen so the whole set takes about half an hour on a 2-core AVX2 CPU.
+are chosen so the whole set takes about half an hour on a 2-core AVX2 CPU. With ``--run``
+(a trained run of a one-pass model) it also measures what the int8 ONNX export costs in
+FID and buys in speed (``bench_int8.py``), which needs trained weights.
 """
 
 from __future__ import annotations
@@ -39,16 +41,21 @@ OUTPUTS = [
     "studio_latency.md",
     "metrics_speed.md",
     "busy_machine.md",
+    "int8.md",
 ]
+INT8 = ("int8 ONNX export: speed and FID cost", "bench_int8.py", ["--n", "1000", "--ref-n", "1000"],
+        ["--n", "50", "--ref-n", "50", "--reps", "3", "--rounds", "1"])  # fmt: skip
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    ap.add_argument("--run", help="a trained run: also measure its int8 ONNX export")
     a = ap.parse_args()
     # A quick run must not overwrite the full results.
     results = HERE / "results" / ("quick" if a.quick else "")
-    for title, script, full, quick in BENCHES:
+    int8 = [(INT8[0], INT8[1], [a.run, *INT8[2]], [a.run, *INT8[3]])] if a.run else []
+    for title, script, full, quick in [*BENCHES, *int8]:
         print(f"== {title}", flush=True)
         t = time.perf_counter()
         sizes = quick if a.quick else full
