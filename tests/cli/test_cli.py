@@ -57,6 +57,20 @@ def test_resume_from_cli_continues(run_dir, tmp_path):
     assert (copy / "checkpoints" / "ckpt_0000006.pt").is_file()
 
 
+@pytest.mark.parametrize("asked", ["auto", "fp32"])
+def test_train_prints_the_resolved_precision_at_start(asked, tmp_path, capsys):
+    from artgan.runtime import native_bf16
+
+    out = tmp_path / "run"
+    assert main(["train", "--out", str(out), *TINY, "--steps", "1", "--precision", asked]) == 0
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if x.startswith("runtime: "))
+    bf16 = asked == "auto" and native_bf16(torch.device("cpu"))
+    expected = {"auto": "bf16 (auto: native bf16)" if bf16 else "fp32 (auto: no native bf16)",
+                "fp32": "fp32,"}[asked]  # fmt: skip
+    assert line.startswith("runtime: cpu, ") and expected in line and "threads" in line
+
+
 def test_generate_is_seeded_per_image(run_dir, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(["generate", str(run_dir), "--n", "4", "--seed", "0", "--out", str(a)]) == 0

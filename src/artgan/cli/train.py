@@ -70,6 +70,7 @@ def run(a: argparse.Namespace) -> int:
         out = a.out or f"runs/{cfg.model.name}-{time.strftime('%Y%m%d-%H%M%S')}"
         trainer = Trainer(cfg, out)
         print(f"training {cfg.model.name} at {cfg.data.resolution}px into {out}", file=sys.stderr)
+    print(f"runtime: {trainer.rt.describe(cfg.train.precision)}", file=sys.stderr)
     ckpt_path = trainer.fit()
     print(f"done: step {trainer.state.step}, checkpoint {ckpt_path}")
     print(f"samples: {trainer.run_dir / 'samples' / 'latest.png'}")

@@ -54,6 +54,15 @@ class Runtime:
     def memory_format(self) -> torch.memory_format:
         return torch.channels_last if self.channels_last else torch.contiguous_format
 
+    def describe(self, asked: str) -> str:
+        """One line for the start of a command: device, the precision ``asked`` resolved
+        to (and why, for ``auto``), threads, e.g. ``"cpu, bf16 (auto: native bf16), 2
+        threads"``."""
+        why = ""
+        if asked == "auto":
+            why = " (auto: native bf16)" if self.precision == "bf16" else " (auto: no native bf16)"
+        return f"{self.device.type}, {self.precision}{why}, {torch.get_num_threads()} threads"
+
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
