@@ -7,8 +7,10 @@ against the run's test paintings (fp32 Inception features, the same seeds for bo
     python benchmarks/bench_int8.py RUN [--n 1000] [--ref-n 1000]
 
 Both FIDs use the same ``--n`` generated and ``--ref-n`` real images, so their
-difference is the price of int8; compare it with FID(fp32, fp32 re-drawn from other
-seeds), the noise floor of the same sample size, also reported.
+difference is the price of int8. How sure that difference is: ``--bootstrap`` resamples of
+the images (the same indices for both exports, and the real images resampled too), each
+giving the difference again; their spread is reported. FID of the fp32 export on as many
+other seeds shows how much one fresh draw moves FID at this sample size.
 Writes ``benchmarks/results/int8.json`` and ``.md``.
 """
 
@@ -60,6 +62,7 @@ def main() -> int:
     ap.add_argument("--ref-n", type=int, default=1000, help="test-split paintings")
     ap.add_argument("--reps", type=int, default=20, help="timed calls at batch 1 per round")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--bootstrap", type=int, default=10, help="resamples for the FID difference")
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--out", default=str(HERE / "results"))
     a = ap.parse_args()
@@ -84,6 +87,7 @@ def main() -> int:
     feats = {k: extract_features(v, 50, model=net, progress=True) for k, v in imgs.items()}
     real_f = extract_features(real, 50, model=net, progress=True)
     fid = {k: fid_from_features(real_f, f) for k, f in feats.items()}
+    boot = paired_bootstrap(real_f, feats["fp32"], feats["int8"], a.bootstrap)
     result = {
         "run": str(a.run), "model": lg.model_cfg.get("name"), "step": lg.step,
         "resolution": lg.resolution, "data": test.source, "n": a.n, "ref_n": len(real),
@@ -92,6 +96,7 @@ def main() -> int:
         "file_mb": sizes, "images_per_s": {str(b): v for b, v in speed.items()},
         "mean_abs_pixel_difference_0_255": diff, "fid_vs_test": fid,
         "fid_int8_vs_fp32": fid_from_features(feats["fp32"], feats["int8"]),
+        "fid_cost_bootstrap": boot,
         "time": time.strftime("%Y-%m-%d %H:%M"),
     }  # fmt: skip
     out = Path(a.out) / "int8"
@@ -103,8 +108,19 @@ def main() -> int:
     return 0
 
 
+def paired_bootstrap(real: np.ndarray, a: np.ndarray, b: np.ndarray, n: int) -> list[float]:
+    """FID(real, b) − FID(real, a) on ``n`` resamples: rows of ``a`` and ``b`` drawn with
+    the same indices (they are images of the same seeds), real rows drawn on their own."""
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(n):
+        i, j = rng.integers(0, len(a), len(a)), rng.integers(0, len(real), len(real))
+        out.append(fid_from_features(real[j], b[i]) - fid_from_features(real[j], a[i]))
+    return out
+
+
 def _markdown(r: dict) -> str:
-    fid, ips = r["fid_vs_test"], r["images_per_s"]
+    fid, ips, boot = r["fid_vs_test"], r["images_per_s"], r["fid_cost_bootstrap"]
     rows = "\n".join(
         f"| {k} | {r['file_mb'][k]:.1f} | {ips['1'][k]:.1f} | {ips['64'][k]:.1f} | {fid[k]:.2f} |"
         for k in ("fp32", "int8")
@@ -121,8 +137,9 @@ Inception features. images/s: each export's fastest of interleaved rounds.
 {rows}
 
 - FID cost of int8: **{fid['int8'] - fid['fp32']:+.2f}** ({fid['int8']:.2f} vs {fid['fp32']:.2f});
-  the same fp32 export on {r['n']} other seeds gives {fid['fp32, other seeds']:.2f}, so
-  differences within {abs(fid['fp32, other seeds'] - fid['fp32']):.2f} are sample noise.
+  over {len(boot)} bootstrap resamples of the same images the difference is
+  {np.mean(boot):+.2f} ± {np.std(boot):.2f} (mean ± std). One fresh draw of {r['n']} fp32
+  images (other seeds) gives {fid['fp32, other seeds']:.2f}.
 - FID between the int8 and fp32 images of the same seeds: {r['fid_int8_vs_fp32']:.2f};
   mean absolute pixel difference {r['mean_abs_pixel_difference_0_255']:.2f} (0–255).
 - Speed-up of int8: {ips['1']['int8'] / ips['1']['fp32']:.2f}× at batch 1,

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from artgan.config import parse_override, resolve
 from artgan.data import load_dataset
 from artgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
-from artgan.runtime import setup_runtime
+from artgan.runtime import cpu_name, setup_runtime
 from artgan.train import Trainer
 
 HERE = Path(__file__).resolve().parent
@@ -138,7 +138,7 @@ def main() -> int:
         "ratio_trainer_over_bare": b / s,
         "ratio_including_save_every_segment": b / w,
         "torch": torch.__version__,
-        "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus",
+        "machine": f"{cpu_name()} ({platform.machine()}), {os.cpu_count()} cpus",
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     out = Path(a.out)

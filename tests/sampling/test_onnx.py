@@ -6,6 +6,7 @@ studio serves it."""
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -126,7 +127,7 @@ def test_int8_export_is_quantised_smaller_reproducible_and_close(trained_run, tm
         p.name for p in [*fp32, *int8]
     )  # no temporary file left behind
     meta = json.loads(int8[-1].read_text())
-    assert meta["quantization"]["weights"] == "int8 per channel"
+    assert meta["quantization"]["weights"] == "int8 per channel (7-bit range)"
     assert json.loads(fp32[-1].read_text())["quantization"] is None
     graph = onnx.load(str(int8[0])).graph
     assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in graph.node}
@@ -151,3 +152,32 @@ def test_int8_export_is_quantised_smaller_reproducible_and_close(trained_run, tm
 def _initializer_values(graph, data_type: int) -> int:
     """How many values the graph's initializers of ``data_type`` hold."""
     return sum(int(np.prod(t.dims)) for t in graph.initializer if t.data_type == data_type)
+
+
+def test_a_failed_export_leaves_the_previous_export_whole(trained_run, tmp_path, monkeypatch):
+    import artgan.sampling.onnx as onnx_mod
+
+    before = export_onnx(trained_run, tmp_path / "g.onnx")
+    content = {p.name: p.read_bytes() for p in before}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("calibration failed")
+
+    monkeypatch.setattr(onnx_mod, "quantize_generator", broken)
+    with pytest.raises(RuntimeError, match="calibration failed"):
+        export_onnx(trained_run, tmp_path / "g.onnx", int8=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == content  # no temp left
+
+
+def test_quantisation_advice_is_dropped_and_no_log_handler_installed(monkeypatch, caplog):
+    from artgan.sampling.onnx_quant import _quiet_preprocessing_advice
+
+    root = logging.getLogger()
+    with _quiet_preprocessing_advice():
+        logging.warning("Please consider to run pre-processing before quantization.")
+        logging.warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]
+    monkeypatch.setattr(root, "handlers", [])  # as in a program that configured no logging
+    with _quiet_preprocessing_advice():
+        logging.warning("Please consider pre-processing before quantization.")
+    assert root.handlers == [] and not root.filters

@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,6 +42,33 @@ def atomic_write(path: str | Path, fsync: bool = True) -> Iterator[BinaryIO]:
         if isinstance(exc, OSError):
             raise _disk_error(exc, path) from None
         raise
+
+
+@contextlib.contextmanager
+def staged_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """For writers that need file names, not file objects (exporters): yield one
+    temporary path per entry of ``paths`` (all in one folder), in a hidden folder beside
+    them. On success they are moved into place in the given order (put the file that
+    marks the set complete last); on any error they are deleted and ``paths`` are
+    untouched. Either way the hidden folder is removed."""
+    paths = [Path(p) for p in paths]
+    folder = paths[0].parent
+    if any(p.parent != folder for p in paths):
+        raise ValueError("staged_files writes into one folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{paths[0].name[:40]}.", suffix=".tmp"))
+    except OSError as exc:
+        raise _disk_error(exc, paths[0]) from None
+    try:
+        staged = [tmp / p.name for p in paths]
+        yield staged
+        for src, dst in zip(staged, paths, strict=True):
+            os.replace(src, dst)
+    except OSError as exc:
+        raise _disk_error(exc, paths[0]) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def remove_stale_temps(folder: str | Path) -> int:

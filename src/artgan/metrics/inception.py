@@ -124,10 +124,15 @@ class InceptionFeatures(nn.Module):
         self.fused = fused
         self._folded: dict[torch.dtype, nn.Module] = {}
         size = path.stat().st_size
-        self.extractor_id = (
-            f"tf-inception-2015-pool3:{path.name}:{size}:tf-bilinear-299:q{quantize:d}"
-            + (":folded" if fused else "")
-        )
+        self._id = f"tf-inception-2015-pool3:{path.name}:{size}:tf-bilinear-299:q{quantize:d}"
+        if fused:  # fold now, so that the id below says which graph runs on the CPU
+            self.fused = self._folded_net(torch.float32) is not self.net
+
+    @property
+    def extractor_id(self) -> str:
+        """Weights, preprocessing and, where it runs, the folded graph (a cache key)."""
+        cpu = next(self.net.parameters()).device.type == "cpu"
+        return self._id + (":folded" if self.fused and cpu else "")
 
     def train(self, mode: bool = True) -> InceptionFeatures:
         # A metric network never trains; keep it in eval whatever a parent module asks.
@@ -142,10 +147,10 @@ class InceptionFeatures(nn.Module):
         bf16 = (
             torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
         )
-        if not bf16:
-            return self._folded_net(torch.float32)(x).double()
-        x = x.to(torch.bfloat16, memory_format=torch.channels_last)
-        return self._folded_net(torch.bfloat16)(x).double()
+        net = self._folded_net(torch.bfloat16 if bf16 else torch.float32)
+        if bf16 and net is not self.net:  # the folded bf16 graph takes bf16 channels_last
+            x = x.to(torch.bfloat16, memory_format=torch.channels_last)
+        return net(x).double()
 
     def _folded_net(self, dtype: torch.dtype) -> nn.Module:
         """The folded graph for ``dtype``, or the plain one where folding does not apply

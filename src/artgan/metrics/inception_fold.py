@@ -5,9 +5,9 @@ the weight to the input's dtype, ``conv2d`` without bias, and an unscaled ``batc
 (``weight=None``), followed by ReLU. PyTorch's own conv–BN folding skips it (the cast sits
 between the weight and the convolution, and its oneDNN pass rejects a BatchNorm without
 a scale), so each layer pays a full extra pass over its activations, and under bf16
-autocast a cast of its weight on every call. Here the graph is frozen, the casts of
-constant weights are dropped, and each BatchNorm is folded into its convolution's weight
-and bias in float64. Then:
+autocast a cast of its weight on every call. Here the graph is frozen, and for each
+convolution feeding a BatchNorm the weight's cast is dropped and the BatchNorm folded
+into the convolution's weight and bias, computed in float64. Then:
 
 - fp32: ``torch.jit.optimize_for_inference`` runs the convolutions through oneDNN with
   ReLU fused (features agree with the plain graph to ~1e-6 relative);
@@ -15,7 +15,10 @@ and bias in float64. Then:
   a bf16 channels_last input (what autocast computes, without the per-call casts and the
   separate BatchNorm; oneDNN's frozen graph would ignore autocast).
 
-``tests/metrics/test_inception_fold.py`` checks both against the plain graph.
+Every folded graph is checked against the plain one on a probe image before it is
+returned, so a graph of another shape (a different weights file) is refused with a
+``ValueError`` rather than computing something else. ``tests/metrics/test_inception_fold.py``
+checks both dtypes.
 """
 
 from __future__ import annotations
@@ -25,18 +28,20 @@ import warnings
 import torch
 
 _BN_ARGS = 9  # aten::batch_norm(input, weight, bias, mean, var, training, momentum, eps, cudnn)
+PROBE_SIZE = 299  # the size the FID network is fed (its last pooling needs about that)
+PROBE_TOLERANCE = {torch.float32: 1e-4, torch.bfloat16: 0.05}  # relative L2 error
 
 
 def fold_for_cpu(
     net: torch.jit.ScriptModule, dtype: torch.dtype = torch.float32
 ) -> torch.jit.ScriptModule:
     """A frozen, BatchNorm-folded copy of ``net`` for ``dtype`` inputs (float32: oneDNN;
-    bfloat16: bf16 channels_last weights). ``net`` itself is unchanged.
+    bfloat16: bf16 channels_last weights and inputs). ``net`` itself is unchanged.
 
     Raises ``ValueError`` when the graph is not the shape described in the module
-    docstring (a different weights file), so the caller can keep the plain graph.
+    docstring or the folded copy disagrees with ``net`` on a probe image.
     """
-    if dtype not in (torch.float32, torch.bfloat16):
+    if dtype not in PROBE_TOLERANCE:
         raise ValueError(f"no folded graph for {dtype}")
     # Autocast off: frozen under bf16 autocast, the BatchNorm statistics no longer show up
     # as constants (seen with torch 2.13), and nothing would fold.
@@ -44,40 +49,45 @@ def fold_for_cpu(
         warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript, torch >= 2.9
         frozen = torch.jit.freeze(net.eval())
         graph = frozen.graph
-        _drop_constant_weight_casts(graph)
         norms = list(graph.findAllNodes("aten::batch_norm"))
-        folded = sum(_fold_batch_norm(graph, bn, dtype) for bn in norms)
-        if folded == 0:
+        if not norms:
             raise ValueError("no convolution + BatchNorm pairs to fold")
+        for bn in norms:
+            _fold_batch_norm(graph, bn, dtype)
         torch._C._jit_pass_dce(graph)
-        if dtype == torch.bfloat16:
-            return frozen
-        return torch.jit.optimize_for_inference(frozen)
+        folded = frozen if dtype == torch.bfloat16 else torch.jit.optimize_for_inference(frozen)
+        _check_probe(net, folded, dtype)
+    return folded
 
 
-def _drop_constant_weight_casts(graph: torch._C.Graph) -> None:
-    """``aten::to(constant weight, dtype(x))`` → the constant: the folded weights are
-    stored in the input's dtype, and the cast hides the weight from the folding below."""
-    for node in list(graph.findAllNodes("aten::to")):
-        if node.inputsAt(0).node().kind() == "prim::Constant":
-            node.output().replaceAllUsesWith(node.inputsAt(0))
-            node.destroy()
+def _constant(value: torch._C.Value) -> object:
+    """The constant behind a graph input (None for a constant None); ValueError if the
+    input is computed, which ``toIValue`` alone would also report as None."""
+    if value.node().kind() != "prim::Constant":
+        raise ValueError(f"a non-constant input ({value.node().kind()}) where folding needs one")
+    return value.toIValue()
 
 
-def _fold_batch_norm(graph: torch._C.Graph, bn: torch._C.Node, dtype: torch.dtype) -> int:
+def _fold_batch_norm(graph: torch._C.Graph, bn: torch._C.Node, dtype: torch.dtype) -> None:
     """Fold one inference-mode ``batch_norm`` into the ``conv2d`` feeding it:
     ``w' = w·γ/√(var+ε)``, ``b' = β + (b − mean)·γ/√(var+ε)`` (γ = 1 when the BN has no
-    scale), computed in float64 and stored in ``dtype`` (bf16: channels_last)."""
+    scale), computed in float64 and stored in ``dtype`` (bf16: channels_last). The
+    shipped graph casts the weight to the input's dtype first (``aten::to``); that cast
+    is folded away with it."""
     conv = bn.inputsAt(0).node()
     if conv.kind() != "aten::conv2d" or len(list(bn.inputs())) != _BN_ARGS:
         raise ValueError(f"batch_norm after {conv.kind()}, not a convolution")
     if len(conv.output().uses()) != 1:  # the unnormalised output is read elsewhere too
         raise ValueError("a convolution whose output feeds more than its batch_norm")
-    args = (bn.inputsAt(i).toIValue() for i in range(_BN_ARGS))
-    _, gamma, beta, mean, var, training, _, eps, _ = args
-    weight, bias = conv.inputsAt(1).toIValue(), conv.inputsAt(2).toIValue()
-    if training or not isinstance(weight, torch.Tensor) or mean is None or var is None:
-        raise ValueError("batch_norm or convolution with non-constant statistics")
+    gamma, beta, mean, var, training, _, eps, _ = (
+        _constant(bn.inputsAt(i)) for i in range(1, _BN_ARGS)
+    )
+    weight_in = conv.inputsAt(1)
+    if weight_in.node().kind() == "aten::to":  # the shipped graph's cast to x.dtype
+        weight_in = weight_in.node().inputsAt(0)
+    weight, bias = _constant(weight_in), _constant(conv.inputsAt(2))
+    if training or not all(isinstance(t, torch.Tensor) for t in (weight, mean, var)):
+        raise ValueError("batch_norm in training mode or without running statistics")
     scale = (var.double() + eps).rsqrt() * (1.0 if gamma is None else gamma.double())
     shift = (0.0 if beta is None else beta.double()) - mean.double() * scale
     if bias is not None:
@@ -91,4 +101,20 @@ def _fold_batch_norm(graph: torch._C.Graph, bn: torch._C.Node, dtype: torch.dtyp
     conv.replaceInput(2, b_const)
     bn.output().replaceAllUsesWith(conv.output())
     bn.destroy()
-    return 1
+
+
+def _check_probe(net: torch.jit.ScriptModule, folded: torch.jit.ScriptModule,
+                 dtype: torch.dtype) -> None:  # fmt: skip
+    """ValueError unless ``folded`` computes what ``net`` does on a fixed probe image."""
+    x = torch.rand(1, 3, PROBE_SIZE, PROBE_SIZE, generator=torch.Generator().manual_seed(0))
+    x = x * 2 - 1
+    with torch.inference_mode():
+        expected = net(x).double()
+        xd = x.to(dtype, memory_format=torch.channels_last) if dtype == torch.bfloat16 else x
+        got = folded(xd).double()
+    if got.shape != expected.shape:
+        raise ValueError(f"the folded graph's output is {tuple(got.shape)}, not "
+                         f"{tuple(expected.shape)}")  # fmt: skip
+    err = float((got - expected).norm() / expected.norm().clamp_min(1e-12))
+    if not err <= PROBE_TOLERANCE[dtype]:
+        raise ValueError(f"the folded graph differs from the plain one by {err:.2e} (relative)")

@@ -31,10 +31,10 @@ from torch import nn
 
 from artgan import __version__
 from artgan.errors import ArtganError
-from artgan.io.atomic import atomic_write
+from artgan.io.atomic import staged_files
 from artgan.models import LatentSpec, get_model, latents_for_seeds
 from artgan.sampling.loader import LoadedGenerator, load_generator, refuse_onnx_source
-from artgan.sampling.onnx_quant import quantize_generator
+from artgan.sampling.onnx_quant import quantize_generator, require_quantization
 
 OPSET = 18
 RUNTIME_INSTALL = "pip install onnxruntime"
@@ -94,35 +94,32 @@ def export_onnx(source: str | Path, out: str | Path, int8: bool = False) -> list
             f"ONNX export of '{name}' is not supported yet: its sampler is a loop of UNet "
             f"passes (export --format torch works, and artgan generate runs it)"
         )
+    if int8:
+        require_quantization()  # before the slow export, not after it
     G = lg.G.float().eval()
     example = latents_for_seeds(lg.latent, [0, 1], None)
-    quantization = None
-    if int8:  # the fp32 graph, then its int8 form, both beside out; out appears whole
-        fp32, q = out.with_name(out.name + ".fp32.tmp"), out.with_name(out.name + ".int8.tmp")
-        try:
-            export_module(G, example, fp32, ("latent", "image"))
-            quantization = quantize_generator(fp32, q, lg.latent)
-            q.replace(out)
-        finally:
-            fp32.unlink(missing_ok=True)
-            q.unlink(missing_ok=True)
-    else:
-        export_module(G, example, out, ("latent", "image"))
-    files = [out]
-    if lg.E is not None:
-        E = _LatentEncoder(lg.E.float().eval())
-        enc = out.with_suffix(".encoder.onnx")
-        export_module(E, G(example).detach(), enc, ("image", "latent"))
-        files.append(enc)
-    meta = {"format": "artgan-onnx", "artgan_version": __version__, "opset": OPSET,
-            "resolution": lg.resolution, "class_names": lg.class_names, "step": lg.step,
-            "model": lg.model_cfg, "latent": {"z_dim": lg.latent.z_dim,
-            "n_categories": lg.latent.n_categories, "n_continuous": lg.latent.n_continuous},
-            "encoder": files[1].name if len(files) > 1 else None,
-            "quantization": quantization}  # fmt: skip
+    files = [out] + ([out.with_suffix(".encoder.onnx")] if lg.E is not None else [])
     side = out.with_name(out.name + ".json")
-    with atomic_write(side) as f:
-        f.write(json.dumps(meta, indent=2).encode())
+    # Everything is written in a hidden folder beside out and moved into place at the end,
+    # the latent layout last: a failed export leaves no partial set and no old one mixed in.
+    with staged_files([*files, side]) as staged:
+        quantization = None
+        if int8:
+            fp32 = staged[0].with_name("fp32-" + out.name)
+            export_module(G, example, fp32, ("latent", "image"))
+            quantization = quantize_generator(fp32, staged[0], lg.latent)
+        else:
+            export_module(G, example, staged[0], ("latent", "image"))
+        if lg.E is not None:
+            E = _LatentEncoder(lg.E.float().eval())
+            export_module(E, G(example).detach(), staged[1], ("image", "latent"))
+        meta = {"format": "artgan-onnx", "artgan_version": __version__, "opset": OPSET,
+                "resolution": lg.resolution, "class_names": lg.class_names, "step": lg.step,
+                "model": lg.model_cfg, "latent": {"z_dim": lg.latent.z_dim,
+                "n_categories": lg.latent.n_categories, "n_continuous": lg.latent.n_continuous},
+                "encoder": files[1].name if len(files) > 1 else None,
+                "quantization": quantization}  # fmt: skip
+        staged[-1].write_text(json.dumps(meta, indent=2))
     return [*files, side]
 
 
