@@ -13,7 +13,14 @@ times. Idle and loaded rows of one policy are measured back to back, so the rati
 "loaded / idle" compares like with like on a host whose speed drifts.
 
     python benchmarks/bench_busy.py [--workloads dcgan@32,dcgan@64,migan+hinge-r1+lean@64]
-        [--policies 2:PASSIVE,2:ACTIVE,1:PASSIVE] [--steps 6] [--out DIR]
+        [--policies 2:PASSIVE,2:ACTIVE,1:PASSIVE,2:PASSIVE:jemalloc] [--steps 6] [--out DIR]
+
+A policy's optional third field picks the memory allocator of the measured process:
+``glibc`` (default) or ``jemalloc`` / ``tcmalloc`` preloaded from the OS packages
+(``apt-get install libjemalloc2`` / ``libtcmalloc-minimal4``). glibc hands every block
+over 32 MB back to the kernel when it is freed (mmap), so a training step that allocates
+large activations takes fresh page faults every step; each row also reports the minor
+page faults per timed step, to see whether that is where a busy machine hurts.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,11 +50,14 @@ def _measure_child(workload: str, steps: int) -> None:
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))  # prepare() set all cores
     step()
     times = []
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(steps):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
-    print(json.dumps({"s_per_step": statistics.median(times), "threads": torch.get_num_threads()}))
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps
+    print(json.dumps({"s_per_step": statistics.median(times), "threads": torch.get_num_threads(),
+                      "minor_faults_per_step": faults}))  # fmt: skip
 
 
 def _train_load() -> None:
@@ -85,10 +96,31 @@ def _start_load(kind: str, gb: float) -> subprocess.Popen | None:
     return proc
 
 
-def measure(workload: str, threads: int, policy: str, load: str, steps: int, gb: float) -> dict:
+ALLOCATORS = {"jemalloc": ("libjemalloc.so.2", "libjemalloc2"),
+              "tcmalloc": ("libtcmalloc_minimal.so.4", "libtcmalloc-minimal4")}  # fmt: skip
+LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib")
+
+
+def allocator_env(alloc: str) -> dict[str, str]:
+    """The environment that makes a child use ``alloc`` (``glibc``: none)."""
+    if alloc == "glibc":
+        return {}
+    if alloc not in ALLOCATORS:
+        sys.exit(f"unknown allocator '{alloc}' (glibc, {', '.join(ALLOCATORS)})")
+    lib, package = ALLOCATORS[alloc]
+    for folder in LIB_DIRS:
+        if (Path(folder) / lib).is_file():
+            return {"LD_PRELOAD": str(Path(folder) / lib)}
+    sys.exit(f"{alloc} is not installed: apt-get install {package}")
+
+
+def measure(workload: str, threads: int, policy: str, load: str, steps: int, gb: float,
+            alloc: str = "glibc") -> dict:  # fmt: skip
+    preload = allocator_env(alloc)  # before the load starts: a missing library exits cleanly
     proc = _start_load(load, gb)
     try:
-        env = {**os.environ, "OMP_WAIT_POLICY": policy, "OMP_NUM_THREADS": str(threads)}
+        env = {**os.environ, "OMP_WAIT_POLICY": policy, "OMP_NUM_THREADS": str(threads),
+               **preload}  # fmt: skip
         out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure",
                               workload, "--steps", str(steps)], env=env, check=True,
                              capture_output=True, text=True, timeout=1800)  # fmt: skip
@@ -97,7 +129,8 @@ def measure(workload: str, threads: int, policy: str, load: str, steps: int, gb:
         if proc is not None:
             proc.kill()
             proc.wait()
-    return {"workload": workload, "threads": threads, "policy": policy, "load": load, **row}
+    return {"workload": workload, "threads": threads, "policy": policy, "allocator": alloc,
+            "load": load, **row}  # fmt: skip
 
 
 def _markdown(result: dict) -> str:
@@ -106,19 +139,25 @@ def _markdown(result: dict) -> str:
         "Seconds per training step (fp32, median of the timed steps) idle and beside each "
         "background load; `× idle` is throughput relative to the same policy idle, measured "
         "back to back. Target: ≥ 0.40 under every load.\n",
-        "| workload | threads | OMP_WAIT_POLICY | " + " | ".join(LOADS) + " | worst × idle |",
-        "|---|---|---|" + "---|" * len(LOADS) + "---|",
+        "| workload | threads | OMP_WAIT_POLICY | allocator | "
+        + " | ".join(LOADS)
+        + " | worst × idle | page faults / step (idle) |",
+        "|---|---|---|---|" + "---|" * len(LOADS) + "---|---|",
     ]
-    groups: dict[tuple, dict[str, float]] = {}
+    groups: dict[tuple, dict[str, dict]] = {}
     for r in result["rows"]:
-        key = (r["workload"], r["threads"], r["policy"])
-        groups.setdefault(key, {})[r["load"]] = r["s_per_step"]
-    for (w, t, p), by in groups.items():
+        key = (r["workload"], r["threads"], r["policy"], r.get("allocator", "glibc"))
+        groups.setdefault(key, {})[r["load"]] = r
+    for (w, t, p, alloc), rows in groups.items():
+        by = {k: r["s_per_step"] for k, r in rows.items()}
         idle = by.get("idle")
         cells = [f"{by[k]:.3f}" + (f" ({idle / by[k]:.2f}×)" if idle and k != "idle" else "")
                  for k in LOADS if k in by]  # fmt: skip
         worst = min((idle / v for k, v in by.items() if k != "idle"), default=float("nan"))
-        lines.append(f"| {w} | {t} | {p} | " + " | ".join(cells) + f" | {worst:.2f} |")
+        faults = rows.get("idle", {}).get("minor_faults_per_step")
+        fault_cell = f"{faults:,.0f}" if faults is not None else "–"
+        lines.append(f"| {w} | {t} | {p} | {alloc} | " + " | ".join(cells)
+                     + f" | {worst:.2f} | {fault_cell} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -126,7 +165,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workloads", default="dcgan@32,dcgan@64,migan+hinge-r1+lean@64")
     ap.add_argument("--policies", default="2:PASSIVE,2:ACTIVE,1:PASSIVE",
-                    help="THREADS:OMP_WAIT_POLICY pairs")  # fmt: skip
+                    help="THREADS:OMP_WAIT_POLICY[:glibc|jemalloc|tcmalloc]")  # fmt: skip
     ap.add_argument("--loads", default=",".join(LOADS))
     ap.add_argument("--steps", type=int, default=6)
     ap.add_argument("--memory-gb", type=float, default=4.0)
@@ -145,12 +184,13 @@ def main() -> int:
     rows = []
     for workload in a.workloads.split(","):
         for pol in a.policies.split(","):
-            threads, policy = pol.split(":")
+            threads, policy, *alloc = pol.split(":")
             for load in a.loads.split(","):
-                row = measure(workload, int(threads), policy, load, a.steps, a.memory_gb)
+                row = measure(workload, int(threads), policy, load, a.steps, a.memory_gb,
+                              alloc[0] if alloc else "glibc")  # fmt: skip
                 rows.append(row)
-                print(f"{workload} {threads}:{policy} {load}: {row['s_per_step']:.3f} s/step",
-                      flush=True)  # fmt: skip
+                print(f"{workload} {pol} {load}: {row['s_per_step']:.3f} s/step, "
+                      f"{row['minor_faults_per_step']:,.0f} faults/step", flush=True)  # fmt: skip
     from artgan.runtime import cpu_name  # after the measurements: the parent stays light
 
     result = {"benchmark": "busy_machine", "rows": rows, "steps": a.steps,
