@@ -345,3 +345,20 @@ def test_report_prints_the_floor_row_and_refuses_to_rank_unequal_counts(tmp_path
     assert "Not ranked" in md and "FID, relative" not in md
     equal = render_markdown(plan, data["summary"], "", {}, None, None, None, [], floor, [2000])
     assert "Not ranked" not in equal and "FID, relative" in equal
+
+
+def test_the_floor_is_computed_once_before_any_run_starts(tmp_path, tiny_data, monkeypatch):
+    """`compare --jobs` children would each pass over the same training paintings at once:
+    the parent fills the cache first. That the evaluation then reads the same entry is
+    checked by the whole-experiment test above (one floor file in the cache, not two)."""
+    data = write_class_folders(tmp_path / "paintings", tiny_data)
+    cache = tmp_path / "cache" / "stats"
+    monkeypatch.setenv("ARTGAN_CACHE", str(tmp_path / "cache"))
+    plan = _plan(data, metrics="fid,kid", fid_every=0)
+    runner_mod.warm_reference_stats(plan, progress=False)
+    assert len(list(cache.glob("*.npz"))) == 2  # the test split's and the floor's (fp32)
+    import shutil
+
+    shutil.rmtree(cache)
+    runner_mod.warm_reference_stats(_plan(data, metrics="ssim", fid_every=0), progress=False)
+    assert len(list(cache.glob("*.npz"))) == 1  # no floor metric asked: the test split's only

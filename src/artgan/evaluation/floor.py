@@ -57,6 +57,24 @@ def floor_metrics(
     return {"n": len(idx), "source": "train split", **compute_metrics(names, floor)}
 
 
+def warm_floor_stats(
+    metrics: list[str], train: ImageSet, n: int, device: str, progress: bool = True
+) -> None:
+    """Compute the floor's fp32 feature statistics into the on-disk cache ahead of the
+    runs (``compare --jobs``: every child would otherwise pass over the same training
+    paintings at the same time); :func:`floor_metrics` then reads them back."""
+    names = [m for m in metrics if m in FLOOR_METRICS]
+    if not names:
+        return
+    sub = train.subset(floor_indices(len(train), n))
+    inputs = MetricInputs(fake=sub.images, fake_key=imageset_key_parts(sub, ""),
+                          precision="fp32", device=device, progress=progress)  # fmt: skip
+    if set(names) - {"fd_vgg19"}:  # fid, kid, prdc: Inception features
+        inputs.stats("fake")
+    if "fd_vgg19" in names:
+        inputs.stats("fake", "vgg19")
+
+
 def write_closest_pairs(
     pairs: list[list[Any]], fake: np.ndarray, train: np.ndarray, path: Path
 ) -> Path:

@@ -31,11 +31,13 @@ from artgan.config import from_saved, read_yaml, replace
 from artgan.data import absolute_data_path, load_dataset, split_indices
 from artgan.errors import ArtganError
 from artgan.evaluation import FIDMonitor, evaluate_run, generation_cost, jsonable
+from artgan.evaluation.floor import FLOOR_METRICS, warm_floor_stats
 from artgan.experiments.plan import ExperimentPlan
 from artgan.experiments.report import write_report
 from artgan.io.atomic import atomic_write, make_dir
 from artgan.io.checkpoint import CheckpointManager
 from artgan.io.jsonl import read_jsonl
+from artgan.metrics import metric_names, parse_metrics
 from artgan.runtime import cpu_name, resolve_device, resolve_precision, setup_runtime
 from artgan.train import Trainer, resume_config
 
@@ -163,8 +165,9 @@ def run_experiment(
 
 
 def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
-    """The test split's Inception statistics, computed once with every core before any
-    run starts (the on-disk cache then serves every run's FID monitor and final
+    """The test split's Inception statistics, and the floor's (the training paintings the
+    final evaluation measures beside the samples), computed once with every core before
+    any run starts (the on-disk cache then serves every run's FID monitor and final
     evaluation): on a CPU they cost more than a whole FID of generated images, and
     ``--jobs`` children would otherwise each compute them at the same time."""
     cfg = plan.config_for(plan.variants[0], 0)
@@ -172,7 +175,7 @@ def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
     data = load_dataset(
         absolute_data_path(d.path), d.resolution, d.fit, d.cache_dir, progress=progress
     )
-    _, test = split_indices(data.files, d.train_fraction, d.split_seed)
+    train, test = split_indices(data.files, d.train_fraction, d.split_seed)
     rt = setup_runtime(cfg.train.device, "fp32", 0)  # every core: nothing else runs yet
     precisions = {"fp32"}  # the final evaluation's
     if cfg.train.fid_every > 0 or cfg.train.fid_every_seconds > 0:
@@ -182,6 +185,10 @@ def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
         FIDMonitor.from_imageset(
             data.subset(test), precision=precision, progress=progress, device=str(rt.device)
         ).reference()
+    metrics = parse_metrics(plan.metrics if plan.metrics is not None else metric_names())
+    if any(m in FLOOR_METRICS for m in metrics):
+        _say(f"floor statistics ({min(plan.eval_n, len(train))} training paintings, fp32)")
+        warm_floor_stats(metrics, data.subset(train), plan.eval_n, str(rt.device), progress)
 
 
 def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
