@@ -151,8 +151,14 @@ def _markdown(result: dict) -> str:
     for (w, t, p, alloc), rows in groups.items():
         by = {k: r["s_per_step"] for k, r in rows.items()}
         idle = by.get("idle")
-        cells = [f"{by[k]:.3f}" + (f" ({idle / by[k]:.2f}×)" if idle and k != "idle" else "")
-                 for k in LOADS if k in by]  # fmt: skip
+        cells = [
+            (
+                "–"
+                if k not in by
+                else f"{by[k]:.3f}" + (f" ({idle / by[k]:.2f}×)" if idle and k != "idle" else "")
+            )
+            for k in LOADS
+        ]  # fmt: skip (a load not measured keeps its column)
         worst = min((idle / v for k, v in by.items() if k != "idle"), default=float("nan"))
         faults = rows.get("idle", {}).get("minor_faults_per_step")
         fault_cell = f"{faults:,.0f}" if faults is not None else "–"
