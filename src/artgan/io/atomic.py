@@ -49,8 +49,9 @@ def staged_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     """For writers that need file names, not file objects (exporters): yield one
     temporary path per entry of ``paths`` (all in one folder), in a hidden folder beside
     them. On success they are moved into place in the given order (put the file that
-    marks the set complete last); on any error they are deleted and ``paths`` are
-    untouched. Either way the hidden folder is removed."""
+    marks the set complete last), each fsynced first as :func:`atomic_write` does; on any
+    error they are deleted and ``paths`` are untouched. Either way the hidden folder is
+    removed."""
     paths = [Path(p) for p in paths]
     folder = paths[0].parent
     if any(p.parent != folder for p in paths):
@@ -63,6 +64,12 @@ def staged_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     try:
         staged = [tmp / p.name for p in paths]
         yield staged
+        for src in staged:  # on disk before any rename, so a crash cannot leave an empty file
+            fd = os.open(src, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         for src, dst in zip(staged, paths, strict=True):
             os.replace(src, dst)
     except OSError as exc:
