@@ -9,12 +9,15 @@ it is native, and says so in the results.
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
+from artgan.errors import ArtganError
 from artgan.runtime import native_bf16
 
 
@@ -60,3 +63,14 @@ def peak_flops(precision: str, size: int = 2048, reps: int = 5) -> float:
         a @ b
         best = min(best, time.perf_counter() - t)
     return 2 * size**3 / best
+
+
+def cli(main: Callable[[], int]) -> int:
+    """Run a benchmark's ``main`` as the CLI runs a command: a bad input (a run folder
+    that is not one, a missing weights file) is one line on stderr and exit status 2,
+    not a traceback."""
+    try:
+        return main()
+    except ArtganError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

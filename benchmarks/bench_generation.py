@@ -30,7 +30,7 @@ import torch
 
 from artgan.config import resolve
 from artgan.models import get_model, model_latent
-from bench_common import precisions  # benchmarks/ is on sys.path
+from bench_common import cli, precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 MODES = [("fp32", False), ("fp32", True), ("bf16", False), ("bf16", True)]
@@ -171,4 +171,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli(main))

@@ -35,6 +35,7 @@ from artgan.models import latents_for_seeds
 from artgan.runtime import cpu_name, setup_runtime
 from artgan.sampling import load_generator
 from artgan.sampling.onnx import OnnxGenerator, export_onnx
+from bench_common import cli  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 
@@ -148,4 +149,4 @@ Inception features. images/s: each export's fastest of interleaved rounds.
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli(main))

@@ -41,7 +41,7 @@ from artgan.metrics import InceptionFeatures, extract_features, fid_from_feature
 from artgan.metrics.inception import INPUT_SIZE
 from artgan.metrics.inception_score import FIDInceptionV3
 from artgan.runtime import cpu_name, setup_runtime
-from bench_common import CountFlops, peak_flops, precisions  # benchmarks/ is on sys.path
+from bench_common import CountFlops, cli, peak_flops, precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "artworks"
@@ -211,4 +211,4 @@ on the precision. Largest absolute feature difference: {r['max_abs_feature_diffe
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli(main))

@@ -41,7 +41,7 @@ from artgan.train.batches import BatchSource
 from artgan.train.likelihood import build_likelihood_state, likelihood_step
 from artgan.train.state import build_state
 from artgan.train.step import gan_step
-from bench_common import CountFlops, peak_flops, precisions  # benchmarks/ is on sys.path
+from bench_common import CountFlops, cli, peak_flops, precisions  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 # By default the baselines, migan and its single ablations, as the registry defines them.
@@ -200,4 +200,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli(main))

@@ -30,6 +30,7 @@ from artgan.evaluation import is_number, jsonable
 from artgan.experiments import ExperimentPlan, run_experiment
 from artgan.experiments.report import collect
 from artgan.io.atomic import atomic_write
+from bench_common import cli  # benchmarks/ is on sys.path
 
 DEFAULT_RECIPES = "dcgan,dcgan+diffaug,dcgan+proj,fastgan,fastgan+proj"
 COLUMNS = (("fid", "FID", ".1f"), ("kid", "KID", ".4f"), ("prdc_precision", "precision", ".3f"),
@@ -102,4 +103,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli(main))

@@ -43,6 +43,7 @@ from artgan.sampling.loader import write_export
 from artgan.sampling.onnx import export_onnx
 from artgan.studio.server import make_server, serve_in_thread
 from artgan.train.distill import DistillOptions, build_student
+from bench_common import cli  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 
@@ -166,4 +167,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli(main))

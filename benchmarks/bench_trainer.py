@@ -32,6 +32,7 @@ from artgan.data import load_dataset
 from artgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from artgan.runtime import cpu_name, setup_runtime
 from artgan.train import Trainer
+from bench_common import cli  # benchmarks/ is on sys.path
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "data" / "artworks"
@@ -162,4 +163,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli(main))

@@ -51,6 +51,9 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--run", help="a trained run: also measure its int8 ONNX export")
     a = ap.parse_args()
+    if a.run and not (Path(a.run) / "run.json").is_file():
+        print(f"error: --run {a.run}: not a training run folder (no run.json)", file=sys.stderr)
+        return 2
     # A quick run must not overwrite the full results.
     results = HERE / "results" / ("quick" if a.quick else "")
     int8 = [(INT8[0], INT8[1], [a.run, *INT8[2]], [a.run, *INT8[3]])] if a.run else []
@@ -59,7 +62,10 @@ def main() -> int:
         t = time.perf_counter()
         sizes = quick if a.quick else full
         args = [sys.executable, str(HERE / script), *sizes, "--out", str(results)]
-        subprocess.run(args, check=True)
+        code = subprocess.run(args).returncode
+        if code != 0:  # the benchmark has said why; no traceback of ours on top
+            print(f"error: {script} failed (exit status {code})", file=sys.stderr)
+            return 1
         print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
     parts = ["# Benchmark summary\n"]
     for name in OUTPUTS + (["int8.md"] if a.run else []):  # no stale int8 table otherwise

@@ -54,12 +54,19 @@ OPTIONS: dict[str, dict[str, Any]] = {
     # γ = 0.0002·R²/B at 64 px and batch 32 (StyleGAN2-ADA's heuristic), every 4th step.
     "hinge-r1": {"loss": {"name": "hinge", "r1_gamma": 0.025, "reg_every": 4},
                  "optim": {"n_critic": 1}},
+    # the hinge loss and one critic step with no penalty at all, as SAGAN and Projected
+    # GAN train (whose frozen-feature critic needs none): R1 through the projected critic
+    # is a double backward through EfficientNet
+    "hinge": {"loss": {"name": "hinge", "r1_gamma": 0.0}, "optim": {"n_critic": 1}},
     "lazy-gp": {"loss": {"reg_every": 4}},  # the WGAN-GP penalty on every 4th critic step
     "ncritic1": {"optim": {"n_critic": 1}},
     "pixnorm": {"model": {"g_norm": "pixel"}},
     "light-cycle": {"model": {"lambda_ms": 1.0, "eta_per": 0.1}},  # the section's defaults
     "enc-cycle": {"model": {"cycle_trains": "encoder"}},
     "ramp-cycle": {"model": {"cycle_ramp": 1000}},
+    # a diagnosis, not a reading: no InfoGAN term on G (λ_I = 0), so the codes lose their
+    # meaning; with +enc-cycle G then learns from D alone, isolating the architecture
+    "no-info": {"model": {"lambda_info": 0.0}},
     # a cheaper MIGAN step, no module removed: each part alone, and all three ("lean")
     "lazy-cycle": {"model": {"cycle_every": 4}},
     "half-ams": {"model": {"ams_branch_ratio": 0.5}},
