@@ -122,8 +122,11 @@ def measure(workload: str, threads: int, policy: str, load: str, steps: int, gb:
         env = {**os.environ, "OMP_WAIT_POLICY": policy, "OMP_NUM_THREADS": str(threads),
                **preload}  # fmt: skip
         out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure",
-                              workload, "--steps", str(steps)], env=env, check=True,
+                              workload, "--steps", str(steps)], env=env,
                              capture_output=True, text=True, timeout=1800)  # fmt: skip
+        if out.returncode != 0:  # the child's own last line says why (a bad workload …)
+            why = (out.stderr.strip().splitlines() or ["no message"])[-1]
+            sys.exit(f"error: measuring {workload} ({policy}, {load}) failed: {why}")
         row = json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         if proc is not None:
@@ -191,6 +194,8 @@ def main() -> int:
     for workload in a.workloads.split(","):
         for pol in a.policies.split(","):
             threads, policy, *alloc = pol.split(":")
+            if not threads.isdigit() or policy not in ("ACTIVE", "PASSIVE"):
+                sys.exit(f"error: policy '{pol}': use THREADS:ACTIVE|PASSIVE[:ALLOCATOR]")
             for load in a.loads.split(","):
                 row = measure(workload, int(threads), policy, load, a.steps, a.memory_gb,
                               alloc[0] if alloc else "glibc")  # fmt: skip

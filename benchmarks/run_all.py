@@ -51,8 +51,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--run", help="a trained run: also measure its int8 ONNX export")
     a = ap.parse_args()
-    if a.run and not (Path(a.run) / "run.json").is_file():
-        print(f"error: --run {a.run}: not a training run folder (no run.json)", file=sys.stderr)
+    # bench_int8 runs last: a run folder it cannot read must fail now, not after the rest
+    if a.run and not all((Path(a.run) / f).exists() for f in ("config.yaml", "checkpoints")):
+        print(f"error: --run {a.run}: not a training run folder (no config.yaml or checkpoints/)",
+              file=sys.stderr)  # fmt: skip
         return 2
     # A quick run must not overwrite the full results.
     results = HERE / "results" / ("quick" if a.quick else "")

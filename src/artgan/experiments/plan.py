@@ -64,8 +64,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "light-cycle": {"model": {"lambda_ms": 1.0, "eta_per": 0.1}},  # the section's defaults
     "enc-cycle": {"model": {"cycle_trains": "encoder"}},
     "ramp-cycle": {"model": {"cycle_ramp": 1000}},
-    # a diagnosis, not a reading: no InfoGAN term on G (λ_I = 0), so the codes lose their
-    # meaning; with +enc-cycle G then learns from D alone, isolating the architecture
+    # a diagnosis, not a reading: no InfoGAN term (λ_I = 0, for G and E, and the
+    # --labels-as-code term it scales), so the codes lose their meaning; with +enc-cycle G
+    # then learns from D alone, isolating the architecture
     "no-info": {"model": {"lambda_info": 0.0}},
     # a cheaper MIGAN step, no module removed: each part alone, and all three ("lean")
     "lazy-cycle": {"model": {"cycle_every": 4}},
