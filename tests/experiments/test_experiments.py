@@ -94,6 +94,22 @@ def test_best_cpu_preset_is_the_measured_recipe():
         "fastgan", "efficientnet-lite0", "diffaug")  # fmt: skip
 
 
+def test_migan_cpu_preset_is_the_measured_recipe():
+    """`--preset migan-cpu` trains what docs/results/compare-v2-64px-60m-bf16 measured as
+    migan+hinge+lean+diffaug+proj+enc-cycle, with every module of the paper kept."""
+    from artgan.config import resolve
+
+    preset = resolve("migan-cpu")
+    name = "migan+hinge+lean+diffaug+proj+enc-cycle"
+    recipe = ExperimentPlan(data=None, variants=[name]).config_for(name, 0)
+    for section in ("data", "model", "optim", "loss", "d_augment"):
+        assert getattr(preset, section) == getattr(recipe, section), section
+    assert preset.train.batch_size == recipe.train.batch_size
+    m = preset.model
+    assert (m.use_ams, m.use_sft, m.use_sa, m.use_eca) == (True, True, True, True)
+    assert (m.cycle_trains, preset.loss.name, preset.loss.r1_gamma) == ("encoder", "hinge", 0.0)
+
+
 def test_plan_rejects_duplicates_and_bad_counts():
     with pytest.raises(ArtganError, match="listed twice"):
         ExperimentPlan(data=None, variants=["dcgan", "dcgan"])
