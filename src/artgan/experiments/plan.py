@@ -55,8 +55,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "hinge-r1": {"loss": {"name": "hinge", "r1_gamma": 0.025, "reg_every": 4},
                  "optim": {"n_critic": 1}},
     # the hinge loss and one critic step with no penalty at all, as SAGAN and Projected
-    # GAN train (whose frozen-feature critic needs none): R1 through the projected critic
-    # is a double backward through EfficientNet
+    # GAN train (the frozen-feature critic did without one in the pilots): R1 through it
+    # is a double backward through EfficientNet (docs/migan.md)
     "hinge": {"loss": {"name": "hinge", "r1_gamma": 0.0}, "optim": {"n_critic": 1}},
     "lazy-gp": {"loss": {"reg_every": 4}},  # the WGAN-GP penalty on every 4th critic step
     "ncritic1": {"optim": {"n_critic": 1}},
