@@ -9,6 +9,7 @@ it is native, and says so in the results.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -63,6 +64,33 @@ def peak_flops(precision: str, size: int = 2048, reps: int = 5) -> float:
         a @ b
         best = min(best, time.perf_counter() - t)
     return 2 * size**3 / best
+
+
+def options_of(variant: str) -> set[str]:
+    """The ``+OPTION``s of a variant name: ``migan+hinge+proj`` → {hinge, proj}."""
+    return set(variant.split("+")[1:])
+
+
+def dcgan_baseline(variant: str, measured: list[str]) -> str | None:
+    """The DCGAN row to hold ``variant`` against: the measured ``dcgan[+OPTIONS]`` whose
+    options are all among the variant's, sharing the most of them (so a MIGAN with
+    DiffAugment and the projected critic is compared with DCGAN carrying the same two,
+    not with a plain DCGAN whose step has no EfficientNet in it)."""
+    own = options_of(variant)
+    fits = [m for m in measured if m.split("+")[0] == "dcgan" and options_of(m) <= own]
+    return max(fits, key=lambda m: len(options_of(m)), default=None)
+
+
+def lazy_period(n_critic: int, reg_every: int = 1, cycle_every: int = 1) -> int:
+    """Generator steps after which every lazy term has come round exactly once.
+
+    A lazy penalty is due on critic steps ``step * n_critic + k ≡ 0 (mod reg_every)``
+    (``train/step.py``), which repeats every ``reg_every / gcd(reg_every, n_critic)``
+    generator steps; MIGAN's lazy image cycle runs every ``cycle_every``-th step. A
+    timed window of a whole number of periods holds each term as often as training does,
+    wherever it starts; a shorter one can miss them and flatter the model."""
+    reg = reg_every // math.gcd(reg_every, n_critic)
+    return math.lcm(reg, cycle_every)
 
 
 def cli(main: Callable[[], int]) -> int:

@@ -14,7 +14,9 @@ large matmul timed in the same run and precision.
 
 ``--only`` takes any experiment variant (ablations and ``+OPTION``s, see
 ``artgan.experiments.OPTIONS``); the table gives each one's cost per image as a multiple
-of DCGAN's measured in the same run (the cheaper-MIGAN target is at most 2×).
+of plain DCGAN's and of the DCGAN row with the same augmentation/critic options, both
+measured in the same run (the cheaper-MIGAN target is at most 2×). ``--render JSON``
+rewrites the table from a saved result without measuring again.
 """
 
 from __future__ import annotations
@@ -33,15 +35,23 @@ import torch
 
 from artgan.config import resolve
 from artgan.data import make_landscapes
+from artgan.errors import ArtganError
 from artgan.experiments import ablate_variants
 from artgan.experiments.plan import variant_layers
 from artgan.models import get_model
-from artgan.runtime import setup_runtime
+from artgan.runtime import cpu_name, setup_runtime
 from artgan.train.batches import BatchSource
 from artgan.train.likelihood import build_likelihood_state, likelihood_step
 from artgan.train.state import build_state
 from artgan.train.step import gan_step
-from bench_common import CountFlops, cli, peak_flops, precisions  # benchmarks/ is on sys.path
+from bench_common import (  # benchmarks/ is on sys.path
+    CountFlops,
+    cli,
+    dcgan_baseline,
+    lazy_period,
+    peak_flops,
+    precisions,
+)
 
 HERE = Path(__file__).resolve().parent
 # By default the baselines, migan and its single ablations, as the registry defines them.
@@ -92,6 +102,12 @@ def prepare(name: str, precision: str, resolution: int) -> tuple[Callable[[], No
         "variant": name,
         "precision": precision,
         "batch_size": cfg.train.batch_size,
+        # timed rounds cover whole periods of the lazy terms (R1, MIGAN's image cycle)
+        "lazy_period": lazy_period(
+            cfg.optim.n_critic,
+            getattr(cfg.loss, "reg_every", 1),
+            getattr(cfg.model, "cycle_every", 1),
+        ),
         "gflop_per_step": counter.total / 1e9,
         "params_G": sum(p.numel() for p in state.G.parameters()),
         "params_D": sum(p.numel() for p in state.D.parameters()) if spec.adversarial else 0,
@@ -107,6 +123,11 @@ def time_steps(step: Callable[[], None], steps: int) -> float:
     return (time.perf_counter() - t) / steps
 
 
+def _round_steps(steps: int, period: int) -> int:
+    """``steps`` rounded up to a whole number of lazy periods."""
+    return -(-steps // period) * period
+
+
 def measure_all(names: list[str], precision: str, resolution: int, steps: int,
                 rounds: int) -> list[dict]:  # fmt: skip
     """Every variant's seconds per step, timed in ``rounds`` interleaved rounds (A B C,
@@ -116,19 +137,86 @@ def measure_all(names: list[str], precision: str, resolution: int, steps: int,
     prepared = [prepare(n, precision, resolution) for n in names]
     times: list[list[float]] = [[] for _ in names]
     for _ in range(rounds):
-        for i, (step, _facts) in enumerate(prepared):
-            times[i].append(time_steps(step, steps))
+        for i, (step, facts) in enumerate(prepared):
+            times[i].append(time_steps(step, _round_steps(steps, facts["lazy_period"])))
     rows = []
     for (_, facts), ts in zip(prepared, times, strict=True):
         sec = min(ts)
         rows.append({
             **facts,
+            "steps_per_round": _round_steps(steps, facts["lazy_period"]),
             "s_per_step": sec,
             "s_per_step_rounds": ts,
             "ms_per_image": 1000 * sec / facts["batch_size"],
             "achieved_gflops": facts["gflop_per_step"] / sec,
         })  # fmt: skip
     return rows
+
+
+def render(result: dict, skipped: str = "") -> str:
+    """The markdown table of ``result`` (adds each row's per-image ratios to it)."""
+    rows = result["rows"]
+    lines = [
+        f"# Training step cost at {result['resolution']}×{result['resolution']} "
+        f"({result['threads']} threads)\n",
+        f"Machine: {result.get('processor', result.get('machine', '?'))}, "
+        f"torch {result.get('torch', '?')}, {result.get('date', '')}.\n",
+        f"s/step: the fastest of {result['rounds']} interleaved rounds of at least "
+        f"{result['steps_per_round']} steps each (every variant timed in every round, so a "
+        "busy host's slow spells hit all alike), rounded up to whole periods of a variant's "
+        "lazy terms (R1 every k critic steps, MIGAN's image cycle every k steps; "
+        "'steps' column) so that each round pays for them as training does.\n",
+        "Peak (large matmul, same run): "
+        + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in result["peak_gflops"].items())
+        + "\n",
+        skipped,
+        "× dcgan: cost per image over plain DCGAN's; × same-options dcgan: over the DCGAN "
+        "row with the same augmentation/critic options (named), measured in this run.\n",
+        "| variant | precision | batch | steps | s/step | ms/image | × dcgan "
+        "| × same-options dcgan | GFLOP/step | % of peak | G params |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    ms = {(r["variant"], r["precision"]): r["ms_per_image"] for r in rows}
+    for r in rows:
+        prec = r["precision"]
+        plain = ms.get(("dcgan", prec))
+        r["per_image_vs_dcgan"] = r["ms_per_image"] / plain if plain else None
+        base = dcgan_baseline(r["variant"], [v for v, p in ms if p == prec])
+        r["same_options_dcgan"] = base
+        r["per_image_vs_same_options_dcgan"] = (
+            r["ms_per_image"] / ms[(base, prec)] if base else None
+        )
+        same = r["per_image_vs_same_options_dcgan"]
+        same_text = (
+            "" if same is None else f"{same:.2f}" + (f" ({base})" if base != "dcgan" else "")
+        )
+        ratio = r["per_image_vs_dcgan"]
+        lines.append(
+            f"| {r['variant']} | {prec} | {r['batch_size']} | "
+            f"{r.get('steps_per_round', result['steps_per_round'])} | "
+            f"{r['s_per_step']:.3f} | {r['ms_per_image']:.1f} | "
+            f"{'' if ratio is None else f'{ratio:.2f}'} | {same_text} | "
+            f"{r['gflop_per_step']:.1f} | "
+            f"{100 * r['fraction_of_peak']:.1f} | {r['params_G'] / 1e6:.2f}M |"
+        )
+    lines.append("\nFLOPs count convolutions, matmuls and attention only (a lower bound).")
+    return "\n".join(lines) + "\n"
+
+
+def rerender(path: Path) -> int:
+    """Rewrite ``model_step_cost.md`` (and the ratios in the JSON) beside a saved result."""
+    try:
+        result = json.loads(path.read_text())
+        rows = result["rows"]
+    except (OSError, ValueError, KeyError) as e:
+        raise ArtganError(f"--render {path}: not a saved model_step_cost.json ({e})") from None
+    if not rows:
+        raise ArtganError(f"--render {path}: no rows")
+    text = render(result)
+    path.write_text(json.dumps(result, indent=2))
+    path.with_suffix(".md").write_text(text)
+    print(text)
+    return 0
 
 
 def main() -> int:
@@ -140,7 +228,11 @@ def main() -> int:
     ap.add_argument("--only", help="comma-separated variant names (default: all)")
     ap.add_argument("--precisions", default="auto", help="auto: fp32, and bf16 where native")
     ap.add_argument("--out", default=str(HERE / "results"))
+    ap.add_argument("--render", metavar="JSON",
+                    help="only rewrite the table from a saved model_step_cost.json")  # fmt: skip
     a = ap.parse_args()
+    if a.render:
+        return rerender(Path(a.render))
     names = a.only.split(",") if a.only else VARIANTS
     rows, peaks = [], {}
     precs, skipped = precisions(a.precisions)
@@ -166,36 +258,15 @@ def main() -> int:
         "rows": rows,
         "torch": torch.__version__,
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+        "processor": cpu_name(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    lines = [
-        f"# Training step cost at {a.resolution}×{a.resolution} ({result['threads']} threads)\n",
-        f"s/step: the fastest of {a.rounds} interleaved rounds of {a.steps} steps each "
-        "(every variant timed in every round, so a busy host's slow spells hit all alike).\n",
-        "Peak (large matmul, same run): "
-        + ", ".join(f"{k} {v / 1e9:.0f} GFLOP/s" for k, v in peaks.items())
-        + "\n",
-        skipped,
-        "| variant | precision | batch | s/step | ms/image | × dcgan per image | GFLOP/step "
-        "| % of peak | G params |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    base = {r["precision"]: r["ms_per_image"] for r in rows if r["variant"] == "dcgan"}
-    for r in rows:
-        ratio = r["ms_per_image"] / base[r["precision"]] if r["precision"] in base else None
-        r["per_image_vs_dcgan"] = ratio
-        lines.append(
-            f"| {r['variant']} | {r['precision']} | {r['batch_size']} | "
-            f"{r['s_per_step']:.3f} | {r['ms_per_image']:.1f} | "
-            f"{'' if ratio is None else f'{ratio:.2f}'} | {r['gflop_per_step']:.1f} | "
-            f"{100 * r['fraction_of_peak']:.1f} | {r['params_G'] / 1e6:.2f}M |"
-        )
-    lines.append("\nFLOPs count convolutions, matmuls and attention only (a lower bound).")
+    text = render(result, skipped)
     (out / "model_step_cost.json").write_text(json.dumps(result, indent=2))
-    (out / "model_step_cost.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    (out / "model_step_cost.md").write_text(text)
+    print(text)
     return 0
 
 
