@@ -89,6 +89,12 @@ def test_report_puts_the_paper_beside_ours_for_an_ablation_only():
     plan = ExperimentPlan(data=None, variants=variants, budget="10m")
     md = render_markdown(plan, s, "artgan ablate ...", {"cpu_count": 2}, None, None)
     assert "## Beside the paper's Table 1" in md and "without ECA" in md
+    assert "same training time, so a cheaper ablation saw more images" in md
+    # a step budget: every run saw as many images; the report must not say otherwise
+    plan = ExperimentPlan(data=None, variants=variants, budget="850")
+    md = render_markdown(plan, s, "artgan ablate ...", {"cpu_count": 2}, None, None)
+    assert "same number of steps, so every run saw the same number of images" in md
+    assert "saw more images" not in md
 
 
 def test_cli_ablate_keeps_the_options_of_the_model_it_ablates(tmp_path, monkeypatch, capsys):

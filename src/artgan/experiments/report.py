@@ -189,7 +189,7 @@ def render_markdown(
                   f"not comparable. Re-evaluate them at one count."]  # fmt: skip
     elif gains := fid_gains(summary, plan.variants):
         lines += ["", "FID, relative:", *gains]
-    lines += table1_lines(plan.variants, summary)
+    lines += table1_lines(plan.variants, summary, parse_budget(plan.budget)[0])
     lines += generation_table(runs_generation or {}, plan.variants)
     which = " / ".join(perceptual) or "the perceptual distance"
     lines += ["", "SSIM, MS-SSIM, recon distance and SD compare test paintings x with their "

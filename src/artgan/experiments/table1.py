@@ -28,6 +28,14 @@ PAPER_TABLE1: dict[str, dict[str, float]] = {
 # with ≥ 2 seeds the margin is twice the larger of the two runs' seed std instead).
 ONE_SEED_MARGIN = 0.10
 
+# What equal budgets mean for the images each run saw (parse_budget's kinds).
+_BUDGET_NOTE = {
+    "seconds": "Every run had the same training time, so a cheaper ablation saw more "
+    "images (second column).",
+    "steps": "Every run had the same number of steps, so every run saw the same number of "
+    "images (second column); a cheaper ablation finished sooner.",
+}
+
 
 def ablation_set(variants: list[str]) -> tuple[str, dict[str, str]] | None:
     """``(full variant, {ablation name: variant})`` when ``variants`` are a model followed
@@ -93,7 +101,9 @@ def _fmt(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
-def table1_lines(variants: list[str], summary: dict[str, dict[str, Any]]) -> list[str]:
+def table1_lines(
+    variants: list[str], summary: dict[str, dict[str, Any]], budget_kind: str = "seconds"
+) -> list[str]:
     """The markdown section (empty when ``variants`` are not an ablation set)."""
     found = ablation_set(variants)
     if found is None:
@@ -133,8 +143,7 @@ def table1_lines(variants: list[str], summary: dict[str, dict[str, Any]]) -> lis
         "KID, SSIM of test reconstructions, perceptual reconstruction distance (lower = "
         "closer), perceptual diversity of samples (higher = more diverse), SD (dB). The "
         "paper's protocol (data, resolution, training length) differs, so compare the "
-        "direction of each change, not the values. Every run had the same training time, "
-        "so a cheaper ablation saw more images (second column).", "",
+        "direction of each change, not the values. " + _BUDGET_NOTE[budget_kind], "",
         "| model | images shown | paper FID ↓ | paper SSIM ↑ | paper LPIPS ↑ | paper SD ↑ | "
         "FID ↓ | KID ↓ | SSIM ↑ | recon distance ↓ | diversity ↑ | SD ↑ |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
