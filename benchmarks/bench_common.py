@@ -19,6 +19,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from artgan.errors import ArtganError
+from artgan.experiments.plan import OPTIONS
 from artgan.runtime import native_bf16
 
 
@@ -71,18 +72,30 @@ def options_of(variant: str) -> set[str]:
     return set(variant.split("+")[1:])
 
 
+def shared_options() -> set[str]:
+    """The ``+OPTION``s that change only the augmentation or the critic's backbone: what
+    a comparison gives every model alike (``diffaug``, ``ada``, ``noaug``, ``proj``)."""
+    return {
+        name
+        for name, layer in OPTIONS.items()
+        if set(layer) == {"d_augment"}
+        or (layer.keys() == {"model"} and layer["model"].keys() == {"d_backbone"})
+    }
+
+
 def dcgan_baseline(variant: str, measured: list[str]) -> str | None:
-    """The DCGAN row to hold ``variant`` against: the measured ``dcgan[+OPTIONS]`` whose
-    options are all among the variant's, sharing the most of them (so a MIGAN with
-    DiffAugment and the projected critic is compared with DCGAN carrying the same two,
-    not with a plain DCGAN whose step has no EfficientNet in it)."""
-    own = options_of(variant)
-    fits = [m for m in measured if m.split("+")[0] == "dcgan" and options_of(m) <= own]
-    return max(fits, key=lambda m: len(options_of(m)), default=None)
+    """The DCGAN row to hold ``variant`` against: the measured ``dcgan[+OPTIONS]`` with
+    exactly the variant's shared options (so a MIGAN with DiffAugment and the projected
+    critic is compared with DCGAN carrying the same two, not with a plain DCGAN whose step
+    has no EfficientNet in it); None when that row was not measured."""
+    want = options_of(variant) & shared_options()
+    same = [m for m in measured if m.split("+")[0] == "dcgan" and options_of(m) == want]
+    return same[0] if same else None
 
 
 def lazy_period(n_critic: int, reg_every: int = 1, cycle_every: int = 1) -> int:
-    """Generator steps after which every lazy term has come round exactly once.
+    """The shortest run of generator steps in which every lazy term comes round as often
+    as its average rate in training (and the pattern then repeats).
 
     A lazy penalty is due on critic steps ``step * n_critic + k ≡ 0 (mod reg_every)``
     (``train/step.py``), which repeats every ``reg_every / gcd(reg_every, n_critic)``
