@@ -190,15 +190,20 @@ def main() -> int:
         _train_load()
     if a.load_memory:
         _memory_load(a.load_memory)
+    # every policy checked before the first measurement: a typo in the last one must not
+    # cost the minutes of the ones before it
+    policies = []
+    for pol in a.policies.split(","):
+        threads, policy, *alloc = pol.split(":")
+        if not threads.isdigit() or policy not in ("ACTIVE", "PASSIVE"):
+            sys.exit(f"error: policy '{pol}': use THREADS:ACTIVE|PASSIVE[:ALLOCATOR]")
+        policies.append((pol, int(threads), policy, alloc[0] if alloc else "glibc"))
     rows = []
     for workload in a.workloads.split(","):
-        for pol in a.policies.split(","):
-            threads, policy, *alloc = pol.split(":")
-            if not threads.isdigit() or policy not in ("ACTIVE", "PASSIVE"):
-                sys.exit(f"error: policy '{pol}': use THREADS:ACTIVE|PASSIVE[:ALLOCATOR]")
+        for pol, threads, policy, allocator in policies:
             for load in a.loads.split(","):
-                row = measure(workload, int(threads), policy, load, a.steps, a.memory_gb,
-                              alloc[0] if alloc else "glibc")  # fmt: skip
+                row = measure(workload, threads, policy, load, a.steps, a.memory_gb,
+                              allocator)  # fmt: skip
                 rows.append(row)
                 print(f"{workload} {pol} {load}: {row['s_per_step']:.3f} s/step, "
                       f"{row['minor_faults_per_step']:,.0f} faults/step", flush=True)  # fmt: skip
