@@ -19,7 +19,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 from artgan.errors import ArtganError
-from artgan.experiments.plan import OPTIONS
+from artgan.experiments.plan import OPTIONS, split_variant
 from artgan.runtime import native_bf16
 
 
@@ -69,7 +69,7 @@ def peak_flops(precision: str, size: int = 2048, reps: int = 5) -> float:
 
 def options_of(variant: str) -> set[str]:
     """The ``+OPTION``s of a variant name: ``migan+hinge+proj`` → {hinge, proj}."""
-    return set(variant.split("+")[1:])
+    return set(split_variant(variant)[1])
 
 
 def shared_options() -> set[str]:
@@ -89,7 +89,7 @@ def dcgan_baseline(variant: str, measured: list[str]) -> str | None:
     critic is compared with DCGAN carrying the same two, not with a plain DCGAN whose step
     has no EfficientNet in it); None when that row was not measured."""
     want = options_of(variant) & shared_options()
-    same = [m for m in measured if m.split("+")[0] == "dcgan" and options_of(m) == want]
+    same = [m for m in measured if split_variant(m)[0] == "dcgan" and options_of(m) == want]
     return same[0] if same else None
 
 

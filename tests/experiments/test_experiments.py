@@ -12,7 +12,7 @@ from artgan.cli import main
 from artgan.errors import ArtganError
 from artgan.experiments import ExperimentPlan, parse_budget, parse_variant, run_experiment
 from artgan.experiments import runner as runner_mod
-from artgan.experiments.plan import OPTIONS, variant_layers
+from artgan.experiments.plan import OPTIONS, ablate_variants, split_variant, variant_layers
 from artgan.experiments.report import fid_gains
 from artgan.io.checkpoint import load_checkpoint
 from artgan.models import get_model
@@ -44,6 +44,18 @@ def test_every_option_is_a_valid_migan_config_that_sets_what_it_says(option):
 def test_bad_budgets_are_explained(bad):
     with pytest.raises(ArtganError, match="budget"):
         parse_budget(bad)
+
+
+def test_split_variant_separates_model_from_ordered_options():
+    assert split_variant(" Migan-no-SA+Lean+proj ") == ("migan-no-sa", ["lean", "proj"])
+    assert split_variant("dcgan") == ("dcgan", [])
+    # every ablation keeps the full model's options, in its order
+    variants = ablate_variants("MIGAN+proj+lean")
+    assert variants[0] == "migan+proj+lean"
+    assert {split_variant(v)[1] == ["proj", "lean"] for v in variants} == {True}
+    assert [split_variant(v)[0] for v in variants[1:]] == [
+        f"migan-no-{a.name}" for a in get_model("migan").ablations
+    ]
 
 
 def test_variants_map_to_ablation_flags():

@@ -82,9 +82,16 @@ OPTIONS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+def split_variant(name: str) -> tuple[str, list[str]]:
+    """``"Migan-no-sa+lean+proj"`` → ("migan-no-sa", ["lean", "proj"]): the model with its
+    ablations, then its ``+OPTION``s in order (lower-cased; nothing is checked here)."""
+    base, *options = name.strip().lower().split("+")
+    return base, options
+
+
 def variant_layers(name: str) -> tuple[str, list[dict[str, Any]]]:
     """``"dcgan-no-x+diffaug"`` → (model, config layers: its ablations, then its options)."""
-    base, *options = name.strip().lower().split("+")
+    base, options = split_variant(name)
     model, flags = parse_variant(base)
     layers: list[dict[str, Any]] = [{"model": {"name": model, **flags}}]
     for option in options:
@@ -125,7 +132,7 @@ def ablate_variants(model: str = "migan") -> list[str]:
     ``["migan+lean+proj", "migan-no-ams+lean+proj", …]``. It names one model without
     ablations of its own (an ablation of an ablation is not Table 1).
     """
-    base, *options = model.strip().lower().split("+")
+    base, options = split_variant(model)
     name, flags = parse_variant(base)
     if flags:
         raise ArtganError(f"ablate: give the full model to ablate, not '{base}'")

@@ -12,7 +12,7 @@ from typing import Any
 
 from artgan.errors import ArtganError
 from artgan.evaluation import is_number
-from artgan.experiments.plan import parse_variant
+from artgan.experiments.plan import parse_variant, split_variant
 
 # Table 1 of the paper ("OURs/AMS" = OURs without AMS). Key "" is the full model.
 PAPER_TABLE1: dict[str, dict[str, float]] = {
@@ -45,7 +45,7 @@ def ablation_set(variants: list[str]) -> tuple[str, dict[str, str]] | None:
         return None
     parsed = []
     for v in variants:
-        base, _, options = v.partition("+")
+        base, options = split_variant(v)
         parts = base.split("-no-")
         try:
             parse_variant(base)
