@@ -159,13 +159,14 @@ def measure_all(names: list[str], precision: str, resolution: int, steps: int,
 def _timing_note(result: dict) -> str:
     """How s/step was measured; results saved before rounds covered the lazy terms (no
     per-row ``steps_per_round``) are described as what they were."""
+    whole_periods = "steps_per_round" in result["rows"][0]
     head = (
         f"s/step: the fastest of {result['rounds']} interleaved rounds of "
-        f"{'at least ' if 'steps_per_round' in result['rows'][0] else ''}"
+        f"{'at least ' if whole_periods else ''}"
         f"{result['steps_per_round']} steps each (every variant timed in every round, so a "
         "busy host's slow spells hit all alike)"
     )
-    if "steps_per_round" in result["rows"][0]:
+    if whole_periods:
         return (
             head + ", rounded up to whole periods of a variant's lazy terms (R1 every k "
             "critic steps, MIGAN's image cycle every k steps; 'steps' column) so that each "

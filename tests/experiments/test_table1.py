@@ -75,7 +75,7 @@ def test_report_puts_the_paper_beside_ours_for_an_ablation_only():
     variants = ablate_variants("migan" + OPTS)
     fids = dict(zip(variants, ([200.0], [260.0], [205.0], [150.0], [199.0]), strict=True))
     s = _summary(fids)
-    lines = table1_lines(variants, s)
+    lines = table1_lines(variants, s, "seconds")
     text = "\n".join(lines)
     assert "## Beside the paper's Table 1" in text
     # the paper's numbers as printed, one row per module, full model first
@@ -85,7 +85,8 @@ def test_report_puts_the_paper_beside_ours_for_an_ablation_only():
     assert "(paper: FID +44 % without it)" in text  # 69.53 vs 48.25
     assert "- SA: hurts (FID -50.0;" in text
     assert "- SFT: no clear effect" in text and "- ECA: no clear effect" in text
-    assert table1_lines(["dcgan", "sagan"], _summary({"dcgan": [1.0], "sagan": [2.0]})) == []
+    not_an_ablation = _summary({"dcgan": [1.0], "sagan": [2.0]})
+    assert table1_lines(["dcgan", "sagan"], not_an_ablation, "steps") == []
     plan = ExperimentPlan(data=None, variants=variants, budget="10m")
     md = render_markdown(plan, s, "artgan ablate ...", {"cpu_count": 2}, None, None)
     assert "## Beside the paper's Table 1" in md and "without ECA" in md

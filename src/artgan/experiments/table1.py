@@ -102,9 +102,11 @@ def _fmt(value: float | None, fmt: str) -> str:
 
 
 def table1_lines(
-    variants: list[str], summary: dict[str, dict[str, Any]], budget_kind: str = "seconds"
+    variants: list[str], summary: dict[str, dict[str, Any]], budget_kind: str
 ) -> list[str]:
-    """The markdown section (empty when ``variants`` are not an ablation set)."""
+    """The markdown section (empty when ``variants`` are not an ablation set);
+    ``budget_kind`` is :func:`parse_budget`'s ("seconds" or "steps"), which decides what
+    the section says about the images each run saw."""
     found = ablation_set(variants)
     if found is None:
         return []
