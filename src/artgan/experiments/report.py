@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from artgan.evaluation import is_number, jsonable
+from artgan.experiments.curves import equal_shown_lines
 from artgan.experiments.figures import plot_fid_curves, samples_side_by_side
 from artgan.experiments.plan import ExperimentPlan, parse_budget
 from artgan.experiments.table1 import table1_lines
@@ -143,6 +144,8 @@ def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[st
         f.write(render_markdown(plan, summary, command, machine, fid_png, samples_png,
                                 data["wall_clock"], perceptual_names(runs), data["floor"],
                                 data["sample_counts"], first_seed(runs, "generation"),
+                                equal_shown_lines(runs, plan.variants, plan.fid_n,
+                                                  machine.get("precision") or plan.precision),
                                 ).encode())  # fmt: skip
     return out / "report.md"
 
@@ -164,6 +167,7 @@ def render_markdown(
     floor: dict[str, Any] | None = None,
     counts: list[int] | None = None,
     runs_generation: dict[str, dict[str, Any]] | None = None,
+    equal_shown: list[str] | None = None,
 ) -> str:
     perceptual = perceptual or []
     lines = _header(plan, summary, command, machine, span)
@@ -189,6 +193,7 @@ def render_markdown(
                   f"not comparable. Re-evaluate them at one count."]  # fmt: skip
     elif gains := fid_gains(summary, plan.variants):
         lines += ["", "FID, relative:", *gains]
+    lines += equal_shown or []
     lines += table1_lines(plan.variants, summary, parse_budget(plan.budget)[0])
     lines += generation_table(runs_generation or {}, plan.variants)
     which = " / ".join(perceptual) or "the perceptual distance"
