@@ -112,6 +112,9 @@ def prepare(name: str, precision: str, resolution: int) -> tuple[Callable[[], No
         "batch_size": cfg.train.batch_size,
         "lazy_period": period,
         "gflop_per_step": counter.total / period / 1e9,
+        # marks how the FLOPs were counted, so `--render` of an older JSON (counted on one
+        # step, lazy terms possibly left out) does not claim the newer method
+        "flops_over_lazy_period": True,
         "params_G": sum(p.numel() for p in state.G.parameters()),
         "params_D": sum(p.numel() for p in state.D.parameters()) if spec.adversarial else 0,
     }
@@ -167,10 +170,13 @@ def _timing_note(result: dict) -> str:
         "busy host's slow spells hit all alike)"
     )
     if whole_periods:
+        flops = result["rows"][0].get("flops_over_lazy_period", False)
         return (
             head + ", rounded up to whole periods of a variant's lazy terms (R1 every k "
             "critic steps, MIGAN's image cycle every k steps; 'steps' column) so that each "
-            "round, and the FLOP count, pays for them as training does.\n"
+            f"round{', and the FLOP count,' if flops else ''} pays for them as training does"
+            + ("" if flops else "; the FLOPs were counted on one step by an older benchmark")
+            + ".\n"
         )
     return (
         head + ". Saved by an older benchmark: a round could leave out a variant's lazy "

@@ -59,3 +59,16 @@ def test_lazy_period_matches_the_trainers_schedule() -> None:
             cyc = sum(s % cycle_every == 0 for s in window)
             assert cyc == period // cycle_every
             assert reg == period * n_critic // reg_every
+
+
+def test_timing_note_claims_the_flop_method_only_for_results_that_used_it() -> None:
+    from bench_models import _timing_note
+
+    base = {"rounds": 3, "steps_per_round": 10}
+    new = _timing_note({**base, "rows": [{"steps_per_round": 12, "flops_over_lazy_period": True}]})
+    assert "and the FLOP count, pays for them" in new and "older" not in new
+    # whole-period rounds, FLOPs counted on one step (the v4 results)
+    mid = _timing_note({**base, "rows": [{"steps_per_round": 12}]})
+    assert "FLOP count, pays" not in mid and "FLOPs were counted on one step" in mid
+    old = _timing_note({**base, "rows": [{}]})  # rounds could leave out the lazy terms
+    assert "could leave out" in old and "at least" not in old
