@@ -14,4 +14,10 @@ class ArtganError(Exception):
 
 class Interrupted(ArtganError):
     """The user stopped the work (Ctrl-C) and it was wound down cleanly (e.g. a
-    checkpoint saved); the CLI exits with 130, the shell convention for SIGINT."""
+    checkpoint saved); the CLI exits with 130, the shell convention for SIGINT.
+    ``where`` says where it stopped without the how-to-continue hint, for a caller (an
+    experiment) that gives its own."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where or message

@@ -37,9 +37,28 @@ def test_curves_are_read_at_the_most_images_every_run_reached():
     assert fids["dcgan"] == pytest.approx(180.0)  # dcgan's step 50 = 3,200 images exactly
     lines = equal_shown_lines(runs, ["migan", "dcgan"], 500, "bf16")
     text = "\n".join(lines)
-    assert "3.2k real images" in text and "500 bf16 samples" in text
+    assert "3,200 real images" in text and "500 bf16 samples" in text
     assert "| migan | 150.0 |" in text and "| dcgan | 180.0 |" in text
     assert "migan 150.0 vs dcgan 180.0: 16.7 % lower (better)" in text
+
+
+def test_seeds_are_averaged_migan_leads_and_curveless_models_are_named():
+    runs = {
+        "dcgan": {0: _run(64, [(25, 260.0), (50, 180.0)])},
+        # two seeds, the second stops earlier (2,400 images): everything is read there
+        "migan": {
+            0: _run(32, [(50, 200.0), (100, 150.0)]),
+            1: _run(32, [(25, 300.0), (75, 200.0)]),
+        },
+        "sagan": {0: {"images_per_step": 32}},
+    }
+    shown, fids = fid_at_equal_shown(runs, ["dcgan", "migan", "sagan"])
+    assert shown == 2400.0 and set(fids) == {"dcgan", "migan"}
+    assert fids["migan"] == pytest.approx((175.0 + 200.0) / 2)
+    assert fids["dcgan"] == pytest.approx(260.0 - 80.0 * (2400 - 1600) / 1600)
+    text = "\n".join(equal_shown_lines(runs, ["dcgan", "migan", "sagan"], 500, "bf16"))
+    assert "migan 187.5 vs dcgan 220.0: 14.8 % lower (better)" in text  # migan leads
+    assert "no monitor curve (left out): sagan" in text
 
 
 def test_no_table_without_two_overlapping_curves():
@@ -61,6 +80,13 @@ def test_the_report_carries_the_equal_images_table(tmp_path):
         d = tmp_path / "runs" / f"{variant}-s0"
         d.mkdir(parents=True)
         (d / "eval.json").write_text(json.dumps({"fid": 100.0, "n_fake": 2000, **run}))
-    md = write_report(plan, tmp_path, "", {"precision": "fp32"}).read_text()
-    assert "Monitor FID at equal images shown: 3.2k" in md and "250 fp32 samples" in md
+    md = write_report(plan, tmp_path, "", {"monitor_precision": "fp32"}).read_text()
+    assert "Monitor FID at equal images shown: 3,200" in md and "250 fp32 samples" in md
     assert "migan 150.0 vs dcgan 180.0" in md
+    # rows that say how the monitor ran (newer runs) are believed over the plan
+    ev = json.loads((tmp_path / "runs" / "dcgan-s0" / "eval.json").read_text())
+    for p in ev["fid_curve"]:
+        p.update(n_fake=500, precision="bf16")
+    (tmp_path / "runs" / "dcgan-s0" / "eval.json").write_text(json.dumps(ev))
+    md = write_report(plan, tmp_path, "", {"monitor_precision": "fp32"}).read_text()
+    assert "250 fp32 or 500 bf16 samples" in md

@@ -9,10 +9,16 @@ import pytest
 import torch
 
 from artgan.cli import main
-from artgan.errors import ArtganError
+from artgan.errors import ArtganError, Interrupted
 from artgan.experiments import ExperimentPlan, parse_budget, parse_variant, run_experiment
 from artgan.experiments import runner as runner_mod
-from artgan.experiments.plan import OPTIONS, ablate_variants, split_variant, variant_layers
+from artgan.experiments.plan import (
+    OPTIONS,
+    ablate_variants,
+    lead_variant,
+    split_variant,
+    variant_layers,
+)
 from artgan.experiments.report import fid_gains
 from artgan.io.checkpoint import load_checkpoint
 from artgan.models import get_model
@@ -138,6 +144,10 @@ def test_fid_gain_is_migan_relative_to_each_baseline():
     lines = fid_gains(summary, ["dcgan", "sagan", "migan"])
     assert lines == ["- migan FID 100.00 vs dcgan 150.00: 33.3 % lower (better)",
                      "- migan FID 100.00 vs sagan 80.00: 25.0 % higher (worse)"]  # fmt: skip
+    # The lead is the first MIGAN variant whatever its options or place, else the first.
+    assert lead_variant(["dcgan+proj", "MIGAN+lean+proj", "migan"]) == "MIGAN+lean+proj"
+    assert lead_variant(["migan-no-sa", "migan"]) == "migan-no-sa"
+    assert lead_variant(["dcgan", "sagan"]) == "dcgan" and lead_variant([]) == ""
 
 
 TINY = ["model.z_dim=16", "model.g_channels=8", "model.d_channels=8", "model.max_channels=32",
@@ -155,7 +165,9 @@ def _plan(data, **kw) -> ExperimentPlan:
 
 
 @pytest.mark.slow
-def test_compare_resumes_after_an_interruption_and_reports(tmp_path, tiny_data, monkeypatch):
+def test_compare_resumes_after_an_interruption_and_reports(
+    tmp_path, tiny_data, monkeypatch, capsys
+):
     data = write_class_folders(tmp_path / "paintings", tiny_data)
     monkeypatch.setenv("ARTGAN_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "exp"
@@ -168,12 +180,18 @@ def test_compare_resumes_after_an_interruption_and_reports(tmp_path, tiny_data, 
 
             cfg = replace(plan.config_for(variant, seed), {"train": {"progress": False}})
             Trainer(cfg, run_dir).fit(until_step=2)
-            raise ArtganError("interrupted")
+            where = "at step 2; checkpoint saved to C"
+            raise Interrupted(f"{where}. Continue with: artgan train --resume {run_dir}", where)
         real_fit(plan, variant, seed, run_dir, progress)
 
     monkeypatch.setattr(runner_mod, "_train", interrupted)
-    with pytest.raises(ArtganError, match="interrupted"):
-        run_experiment(_plan(data), out, progress=False)
+    # The message names the run and what is owed, and points at the experiment's command,
+    # not at `train --resume` (which would skip the evaluation and the runs after it).
+    owed = (r"^migan-s0 at step 2; checkpoint saved to C; 1 of 2 runs owed\. Continue with "
+            r"the same command: artgan compare X$")  # fmt: skip
+    with pytest.raises(Interrupted, match=owed):
+        run_experiment(_plan(data), out, progress=False, command="artgan compare X")
+    assert "== run 2/2: migan-s0" in capsys.readouterr().err
     dcgan_eval = (out / "runs" / "dcgan-s0" / "eval.json").read_text()
     assert not (out / "runs" / "migan-s0" / "eval.json").exists()
 
@@ -183,6 +201,7 @@ def test_compare_resumes_after_an_interruption_and_reports(tmp_path, tiny_data, 
 
     monkeypatch.setattr(runner_mod, "_train", real_fit)
     report = run_experiment(_plan(data), out, progress=False)
+    assert "== run 2/2: migan-s0" in capsys.readouterr().err  # counted in the whole plan
     # dcgan was not retrained or re-evaluated; migan continued from its step-2 checkpoint.
     assert (out / "runs" / "dcgan-s0" / "eval.json").read_text() == dcgan_eval
     rows = [

@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from artgan.evaluation import is_number
+from artgan.experiments.plan import lead_variant
 
 
 def interpolate(xs: list[float], ys: list[float], x: float) -> float | None:
     """``y`` at ``x`` on the polyline through ``(xs, ys)`` (``xs`` ascending), linear
-    between the two nearest points; ``None`` outside ``[xs[0], xs[-1]]`` — the curve says
+    between the points on either side; ``None`` outside ``[xs[0], xs[-1]]`` — the curve says
     nothing there, and extrapolating a noisy FID curve would invent a number."""
     if not xs or x < xs[0] or x > xs[-1]:
         return None
@@ -39,39 +40,54 @@ def shown_curve(run: dict[str, Any]) -> tuple[list[float], list[float]] | None:
 def fid_at_equal_shown(
     runs: dict[str, dict[int, dict[str, Any]]], variants: list[str]
 ) -> tuple[float, dict[str, float]] | None:
-    """Each variant's seed-0 monitor FID at the largest number of images every variant's
-    curve reached (the smallest of their last points): ``(images, {variant: FID})``.
-    ``None`` when fewer than two variants have a curve, or the curves do not overlap."""
-    curves = {}
-    for v in variants:
-        by_seed = runs.get(v) or {}
-        if by_seed and (c := shown_curve(by_seed[min(by_seed)])):
-            curves[v] = c
+    """Each variant's monitor FID, averaged over its seeds, at the largest number of images
+    every run with a curve reached (the smallest of their last points): ``(images,
+    {variant: FID})``. Variants without a curve are left out; ``None`` when fewer than two
+    have one, or some curve starts after another ends."""
+    curves = {v: [c for r in (runs.get(v) or {}).values() if (c := shown_curve(r))]
+              for v in variants}  # fmt: skip
+    curves = {v: cs for v, cs in curves.items() if cs}
     if len(curves) < 2:
         return None
-    common = min(xs[-1] for xs, _ in curves.values())
-    fids = {v: interpolate(xs, ys, common) for v, (xs, ys) in curves.items()}
-    if any(f is None for f in fids.values()):
-        return None  # a curve that starts after another ends
-    return common, {v: f for v, f in fids.items() if f is not None}
+    common = min(xs[-1] for cs in curves.values() for xs, _ in cs)
+    fids: dict[str, float] = {}
+    for v, cs in curves.items():
+        at = [interpolate(xs, ys, common) for xs, ys in cs]
+        if any(f is None for f in at):
+            return None
+        fids[v] = sum(f for f in at if f is not None) / len(at)
+    return common, fids
+
+
+def _monitor(runs: dict[str, dict[int, dict[str, Any]]], n: int, precision: str) -> str:
+    """ "500 bf16 samples": from the monitor rows where they say (newer runs), else the
+    plan's ``n`` and the resolved ``train.fid_precision``."""
+    points = [p for by in runs.values() for r in by.values() for p in r.get("fid_curve") or []]
+    seen = {(p.get("n_fake", n), p.get("precision", precision)) for p in points}
+    return " or ".join(f"{a} {b}" for a, b in sorted(seen, key=str)) or f"{n} {precision}"
 
 
 def equal_shown_lines(
     runs: dict[str, dict[int, dict[str, Any]]], variants: list[str], fid_n: int, precision: str
 ) -> list[str]:
-    """The report's "at equal images shown" table, with the lead variant's (the first)
-    gain over each other; ``[]`` when it cannot be read off the curves."""
+    """The report's "at equal images shown" table, with the lead variant's gain over each
+    other (:func:`~artgan.experiments.plan.lead_variant`, as the final table's); ``[]``
+    when it cannot be read off the curves. ``fid_n``/``precision`` describe the monitor
+    where its rows do not."""
     found = fid_at_equal_shown(runs, variants)
     if found is None:
         return []
     shown, fids = found
-    lead = variants[0]
+    lead = lead_variant(variants)
     rows = [f"| {v} | {fids[v]:.1f} |" for v in variants if v in fids]
-    lines = ["", f"Monitor FID at equal images shown: {shown / 1000:.1f}k real images, the most "
-             "every run reached (seed 0; linear between the two nearest monitor points; "
-             f"{fid_n} {precision} samples, so comparable within this table only, not with the "
-             "final columns above):", "", "| model | monitor FID ↓ |", "|---|---|",
-             *rows]  # fmt: skip
+    lines = ["", f"Monitor FID at equal images shown: {shown:,.0f} real images (repeats "
+             "counted), the most that every run with a monitor curve reached; linear between "
+             "the monitor points on either side, mean over seeds; "
+             f"{_monitor(runs, fid_n, precision)} samples, so comparable within this table "
+             "only, not with the final columns above:", "", "| model | monitor FID ↓ |",
+             "|---|---|", *rows]  # fmt: skip
+    if missing := [v for v in variants if v not in fids]:
+        lines.append(f"- no monitor curve (left out): {', '.join(missing)}")
     if lead in fids:
         for v in (v for v in variants if v in fids and v != lead):
             gain = (fids[v] - fids[lead]) / fids[v] * 100

@@ -89,6 +89,13 @@ def split_variant(name: str) -> tuple[str, list[str]]:
     return base, options
 
 
+def lead_variant(variants: list[str]) -> str:
+    """The variant a report measures the others against: the first MIGAN one (the paper's
+    claims are MIGAN's, e.g. ``migan+proj`` or ``migan`` in an ablation), else the first."""
+    migan = [v for v in variants if split_variant(v)[0].split("-no-")[0] == "migan"]
+    return (migan or variants or [""])[0]
+
+
 def variant_layers(name: str) -> tuple[str, list[dict[str, Any]]]:
     """``"dcgan-no-x+diffaug"`` → (model, config layers: its ablations, then its options)."""
     base, options = split_variant(name)

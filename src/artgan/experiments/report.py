@@ -11,7 +11,7 @@ from typing import Any
 from artgan.evaluation import is_number, jsonable
 from artgan.experiments.curves import equal_shown_lines
 from artgan.experiments.figures import plot_fid_curves, samples_side_by_side
-from artgan.experiments.plan import ExperimentPlan, parse_budget
+from artgan.experiments.plan import ExperimentPlan, lead_variant, parse_budget
 from artgan.experiments.table1 import table1_lines
 from artgan.io.atomic import atomic_write
 from artgan.io.jsonl import read_jsonl
@@ -114,10 +114,10 @@ def _cell(entry: dict[str, Any], fmt: str, scale: float = 1.0) -> str:
 
 
 def fid_gains(summary: dict[str, dict[str, Any]], variants: list[str]) -> list[str]:
-    """Sentences "A's FID is x % lower than B's" for migan (else the first variant)
-    against the others (the paper's claim is relative: MIGAN beats CNN-GAN and SPA-GAN
-    by ≥ 33 %)."""
-    lead = "migan" if "migan" in variants else (variants[0] if variants else "")
+    """Sentences "A's FID is x % lower than B's" for the first MIGAN variant (else the
+    first variant) against the others (the paper's claim is relative: MIGAN beats CNN-GAN
+    and SPA-GAN by ≥ 33 %)."""
+    lead = lead_variant(variants)
     if "mean" not in summary.get(lead, {}).get("fid", {}):
         return []
     a = summary[lead]["fid"]["mean"]
@@ -145,7 +145,7 @@ def write_report(plan: ExperimentPlan, out: Path, command: str, machine: dict[st
                                 data["wall_clock"], perceptual_names(runs), data["floor"],
                                 data["sample_counts"], first_seed(runs, "generation"),
                                 equal_shown_lines(runs, plan.variants, plan.fid_n,
-                                                  machine.get("precision") or plan.precision),
+                                                  machine.get("monitor_precision", "?")),
                                 ).encode())  # fmt: skip
     return out / "report.md"
 

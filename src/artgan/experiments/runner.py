@@ -29,7 +29,7 @@ import torch
 
 from artgan.config import from_saved, read_yaml, replace
 from artgan.data import absolute_data_path, load_dataset, split_indices
-from artgan.errors import ArtganError
+from artgan.errors import ArtganError, Interrupted
 from artgan.evaluation import FIDMonitor, evaluate_run, generation_cost, jsonable
 from artgan.evaluation.floor import FLOOR_METRICS, warm_floor_stats
 from artgan.experiments.plan import ExperimentPlan
@@ -107,8 +107,9 @@ def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, 
     # Real images the discriminator saw: how much data a model has learnt from.
     results["images_per_step"] = cfg.train.batch_size * cfg.optim.n_critic
     results["images_shown"] = (last.get("step") or 0) * results["images_per_step"]
+    keep = ("step", "train_seconds", "fid", "n_fake", "precision")  # the monitor's n and precision
     fid_curve = [
-        {"step": r["step"], "train_seconds": r.get("train_seconds"), "fid": r["fid"]}
+        {k: r.get(k) for k in keep if k in r or k == "train_seconds"}
         for r in rows
         if r.get("kind") != "eval" and isinstance(r.get("fid"), (int, float))
     ]
@@ -146,22 +147,38 @@ def run_experiment(
     out = Path(out)
     plan = load_or_create_plan(out, plan)
     t0 = time.time()
-    todo = [r for r in plan.run_names() if not (out / "runs" / r[2] / "eval.json").is_file()]
+    todo = [r for r in plan.run_names() if not _finished(out, r[2])]
     if todo:
         warm_reference_stats(plan, progress)
     if jobs > 1:
         _run_parallel(plan, out, [name for *_, name in todo], jobs, command)
-    for i, (variant, seed, name) in enumerate(todo if jobs <= 1 else [], 1):
-        if (out / "runs" / name / "eval.json").is_file():
+    names = [name for *_, name in plan.run_names()]
+    for variant, seed, name in todo if jobs <= 1 else []:
+        if _finished(out, name):
             continue  # finished meanwhile by a `compare-run` started by hand
-        _say(f"== run {i}/{len(todo)}: {name}")
-        _train(plan, variant, seed, out / "runs" / name, progress)
+        # numbered in the whole plan, so a resumed call does not restart the count at 1
+        _say(f"== run {names.index(name) + 1}/{len(names)}: {name}")
+        try:
+            _train(plan, variant, seed, out / "runs" / name, progress)
+        except Interrupted as exc:
+            # The trainer's hint (`train --resume`) would finish this run's training only;
+            # the experiment also owes its evaluation and every other unfinished run.
+            owed = sum(not _finished(out, n) for n in names)
+            raise Interrupted(
+                f"{name} {exc.where}; {owed} of {len(names)} runs owed. Continue with the "
+                f"same command{': ' + command if command else ''}"
+            ) from None
         _evaluate(plan, out / "runs" / name, progress)
         # a partial report after every run
-        write_report(plan, out, command, _machine(plan.precision))
-    report = write_report(plan, out, command, _machine(plan.precision))
+        write_report(plan, out, command, _machine(plan))
+    report = write_report(plan, out, command, _machine(plan))
     _say(f"experiment done in {(time.time() - t0) / 60:.1f} min this call: {report}")
     return report
+
+
+def _finished(out: Path, name: str) -> bool:
+    """A run is finished once its final evaluation is written."""
+    return (out / "runs" / name / "eval.json").is_file()
 
 
 def warm_reference_stats(plan: ExperimentPlan, progress: bool = True) -> None:
@@ -222,16 +239,20 @@ def _run_parallel(plan: ExperimentPlan, out: Path, names: list[str], jobs: int,
             if proc.returncode:
                 failed.append(name)
             _say(f"== {name}: {'failed' if proc.returncode else 'done'}")
-            write_report(plan, out, command, _machine(plan.precision))
+            write_report(plan, out, command, _machine(plan))
     if failed:
         logs = ", ".join(str(out / "runs" / n / "compare.log") for n in failed)
         raise ArtganError(f"runs failed: {', '.join(failed)} (see {logs}); rerun to retry them")
 
 
-def _machine(plan_precision: str) -> dict[str, Any]:
+def _machine(plan: ExperimentPlan) -> dict[str, Any]:
+    """The machine, and what "auto" became on it for training and for the FID monitor."""
+    monitor = plan.config_for(plan.variants[0], 0).train.fid_precision
     with warnings.catch_warnings():  # the runs already warned about emulated bf16
         warnings.simplefilter("ignore")
-        used = resolve_precision(plan_precision, resolve_device("auto"))
+        device = resolve_device("auto")
+        used = resolve_precision(plan.precision, device)
+        monitor = resolve_precision(monitor, device)
 
     return {
         "platform": platform.platform(),
@@ -240,4 +261,5 @@ def _machine(plan_precision: str) -> dict[str, Any]:
         "torch": torch.__version__,
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "precision": used,  # what "auto" became for the training runs
+        "monitor_precision": monitor,  # the FID monitor's (train.fid_precision)
     }

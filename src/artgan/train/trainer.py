@@ -187,6 +187,7 @@ class Trainer:
                 return g(z.to(self.rt.device)).float()
 
         row = {"step": self.state.step, **self.fid(sample), "n_fake": self.cfg.train.fid_n,
+               "precision": self.fid.precision,
                "train_seconds": self.state.train_seconds}  # fmt: skip
         self.log.append(row)
         self.log.plot()
@@ -259,10 +260,9 @@ class Trainer:
             last_ckpt = self.save_checkpoint()
             if self.main:
                 self.log.plot()
-            raise Interrupted(
-                f"at step {self.state.step}; checkpoint saved to {last_ckpt}. "
-                f"Continue with: artgan train --resume {self.run_dir}"
-            )
+            where = f"at step {self.state.step}; checkpoint saved to {last_ckpt}"
+            hint = f"Continue with: artgan train --resume {self.run_dir}"
+            raise Interrupted(f"{where}. {hint}", where)
         if last_ckpt is None:  # already at or past `end` when called
             last_ckpt = self.save_checkpoint()
         return last_ckpt
