@@ -299,6 +299,9 @@ def test_fid_every_seconds_follows_training_time(tmp_path: Path):
     often.fid = stub_fid
     often.fit(until_step=3)
     assert [r["step"] for r in often.log.read() if "fid" in r] == [1, 2, 3]
+    # each monitor row says how it was measured (n and the resolved precision)
+    row = next(r for r in often.log.read() if "fid" in r)
+    assert row["n_fake"] == 4 and row["precision"] == often.fid_precision in ("fp32", "bf16")
     rare = Trainer(tiny_config({"train": {"fid_every_seconds": 1e9, "fid_n": 4}}),
                    tmp_path / "b", dataset=data)  # fmt: skip
     rare.fid = stub_fid

@@ -101,11 +101,13 @@ class Trainer:
         self._sampler: tuple[int, torch.nn.Module] | None = None
         self.fid = None
         self._last_fid_seconds: float | None = None
+        self.fid_precision: str | None = None  # what train.fid_precision resolved to
         if (cfg.train.fid_every > 0 or cfg.train.fid_every_seconds > 0) and self.main:
+            self.fid_precision = resolve_precision(cfg.train.fid_precision, self.rt.device)
             self.fid = FIDMonitor.from_imageset(
                 self.dataset.subset(self.test_idx),
                 n_fake=cfg.train.fid_n,
-                precision=resolve_precision(cfg.train.fid_precision, self.rt.device),
+                precision=self.fid_precision,
                 progress=cfg.train.progress,
                 device=str(self.rt.device),
             )
@@ -187,7 +189,7 @@ class Trainer:
                 return g(z.to(self.rt.device)).float()
 
         row = {"step": self.state.step, **self.fid(sample), "n_fake": self.cfg.train.fid_n,
-               "precision": self.fid.precision,
+               "precision": self.fid_precision,
                "train_seconds": self.state.train_seconds}  # fmt: skip
         self.log.append(row)
         self.log.plot()
