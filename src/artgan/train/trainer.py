@@ -177,8 +177,7 @@ class Trainer:
 
     @torch.no_grad()
     def log_fid(self) -> dict[str, Any]:
-        """FID/KID of ``fid_n`` EMA samples (seeds 0…n−1) vs the test split; logged and
-        plotted beside the losses."""
+        """FID/KID of ``fid_n`` EMA samples (seeds 0…n−1) vs the test split; logged, plotted."""
         assert self.fid is not None
         g = self.sampler()
         latent = self.state.latent
