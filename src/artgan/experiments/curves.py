@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from artgan.evaluation import is_number
 from artgan.experiments.plan import lead_variant
 
@@ -20,11 +22,7 @@ def interpolate(xs: list[float], ys: list[float], x: float) -> float | None:
     nothing there, and extrapolating a noisy FID curve would invent a number."""
     if not xs or x < xs[0] or x > xs[-1]:
         return None
-    for i in range(len(xs) - 1):
-        x0, x1, y0, y1 = xs[i], xs[i + 1], ys[i], ys[i + 1]
-        if x0 <= x <= x1:
-            return y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return ys[-1]  # a single point, x equal to it
+    return float(np.interp(x, xs, ys))
 
 
 def shown_curve(run: dict[str, Any]) -> tuple[list[float], list[float]] | None:
@@ -59,12 +57,18 @@ def fid_at_equal_shown(
     return common, fids
 
 
+def relative(a: float, b: float) -> str:
+    """How ``a`` compares with ``b`` as FIDs: "12.3 % lower (better)" or "… higher (worse)"."""
+    gain = (b - a) / b * 100
+    return f"{abs(gain):.1f} % {'lower (better)' if gain > 0 else 'higher (worse)'}"
+
+
 def _monitor(runs: dict[str, dict[int, dict[str, Any]]], n: int, precision: str) -> str:
     """ "500 bf16 samples": from the monitor rows where they say (newer runs), else the
     plan's ``n`` and the resolved ``train.fid_precision``."""
     points = [p for by in runs.values() for r in by.values() for p in r.get("fid_curve") or []]
     seen = {(p.get("n_fake", n), p.get("precision", precision)) for p in points}
-    return " or ".join(f"{a} {b}" for a, b in sorted(seen, key=str)) or f"{n} {precision}"
+    return " or ".join(f"{a} {b}" for a, b in sorted(seen, key=str))
 
 
 def equal_shown_lines(
@@ -90,9 +94,6 @@ def equal_shown_lines(
         lines.append(f"- no monitor curve (left out): {', '.join(missing)}")
     if lead in fids:
         for v in (v for v in variants if v in fids and v != lead):
-            gain = (fids[v] - fids[lead]) / fids[v] * 100
-            word = "lower (better)" if gain > 0 else "higher (worse)"
-            lines.append(
-                f"- {lead} {fids[lead]:.1f} vs {v} {fids[v]:.1f}: {abs(gain):.1f} % {word}"
-            )
+            a, b = fids[lead], fids[v]
+            lines.append(f"- {lead} {a:.1f} vs {v} {b:.1f}: {relative(a, b)}")
     return lines

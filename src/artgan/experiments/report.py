@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from artgan.evaluation import is_number, jsonable
-from artgan.experiments.curves import equal_shown_lines
+from artgan.experiments.curves import equal_shown_lines, relative
 from artgan.experiments.figures import plot_fid_curves, samples_side_by_side
 from artgan.experiments.plan import ExperimentPlan, lead_variant, parse_budget
 from artgan.experiments.table1 import table1_lines
@@ -126,9 +126,7 @@ def fid_gains(summary: dict[str, dict[str, Any]], variants: list[str]) -> list[s
         b = summary.get(other, {}).get("fid", {}).get("mean")
         if b is None:
             continue
-        gain = (b - a) / b * 100
-        verdict = "lower (better)" if gain > 0 else "higher (worse)"
-        lines.append(f"- {lead} FID {a:.2f} vs {other} {b:.2f}: {abs(gain):.1f} % {verdict}")
+        lines.append(f"- {lead} FID {a:.2f} vs {other} {b:.2f}: {relative(a, b)}")
     return lines
 
 

@@ -107,9 +107,10 @@ def _evaluate(plan: ExperimentPlan, run_dir: Path, progress: bool) -> dict[str, 
     # Real images the discriminator saw: how much data a model has learnt from.
     results["images_per_step"] = cfg.train.batch_size * cfg.optim.n_critic
     results["images_shown"] = (last.get("step") or 0) * results["images_per_step"]
-    keep = ("step", "train_seconds", "fid", "n_fake", "precision")  # the monitor's n and precision
+    monitor_keys = ("n_fake", "precision")  # recorded by newer runs' monitor rows
     fid_curve = [
-        {k: r.get(k) for k in keep if k in r or k == "train_seconds"}
+        {"step": r["step"], "train_seconds": r.get("train_seconds"), "fid": r["fid"]}
+        | {k: r[k] for k in monitor_keys if k in r}
         for r in rows
         if r.get("kind") != "eval" and isinstance(r.get("fid"), (int, float))
     ]
