@@ -136,7 +136,8 @@ def test_evaluate_run_dcgan_uses_test_split(tmp_path, stub):
     assert r["ssim"]["available"] is False and "no encoder" in r["ssim"]["reason"]
     rows = [json.loads(s) for s in (run / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["kind"] == "eval" and rows[-1]["fid"] == pytest.approx(r["fid"])
-    assert all("kind" not in row for row in rows[:-1])  # the trainer's loss rows
+    # the trainer's session mark, then its loss rows
+    assert rows[0]["kind"] == "start" and all("kind" not in row for row in rows[1:-1])
     # A resumed trainer keeps rows up to its checkpoint step: the eval row survives.
     from artgan.train.logger import MetricLog
 

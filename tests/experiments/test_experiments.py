@@ -164,6 +164,28 @@ def _plan(data, **kw) -> ExperimentPlan:
     return ExperimentPlan(**args)
 
 
+def test_ctrl_c_during_a_final_evaluation_names_the_run_and_what_is_owed(tmp_path, monkeypatch):
+    evaluated = []
+
+    def evaluate(plan, run_dir, progress):
+        if run_dir.name == "migan-s0":
+            raise KeyboardInterrupt  # Ctrl-C while its metrics are computed
+        evaluated.append(run_dir.name)
+        (run_dir / "eval.json").write_text("{}")
+
+    monkeypatch.setattr(runner_mod, "warm_reference_stats", lambda plan, progress: None)
+    monkeypatch.setattr(runner_mod, "_train", lambda p, v, s, run_dir, g: run_dir.mkdir(
+        parents=True, exist_ok=True))  # fmt: skip
+    monkeypatch.setattr(runner_mod, "_evaluate", evaluate)
+    monkeypatch.setattr(runner_mod, "write_report", lambda *a: None)
+    plan = _plan(tmp_path, variants=["dcgan", "migan", "sagan"])
+    owed = (r"^migan-s0 trained; its final evaluation was stopped \(nothing of it kept\); "
+            r"2 of 3 runs owed\. Continue with the same command: artgan compare X$")  # fmt: skip
+    with pytest.raises(Interrupted, match=owed):
+        run_experiment(plan, tmp_path / "exp", progress=False, command="artgan compare X")
+    assert evaluated == ["dcgan-s0"]  # sagan never started
+
+
 @pytest.mark.slow
 def test_compare_resumes_after_an_interruption_and_reports(
     tmp_path, tiny_data, monkeypatch, capsys

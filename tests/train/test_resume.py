@@ -31,10 +31,15 @@ def test_resume_is_bit_exact(tmp_path, tiny_data, precision):
 
     assert resumed.state.step == full.state.step == 4
     assert_same_state(full, resumed)
-    # The log has each step exactly once, in order.
-    lines = (tmp_path / "part" / "metrics.jsonl").read_text().splitlines()
-    steps = [json.loads(line)["step"] for line in lines]
-    assert steps == [1, 2, 3, 4]
+    # The log has each step exactly once, in order, and marks where each session began
+    # (reports leave the pause between sessions out of the run's wall-clock).
+    rows = [json.loads(line) for line in (tmp_path / "part" / "metrics.jsonl").open()]
+    assert [r["step"] for r in rows if "loss_g" in r] == [1, 2, 3, 4]
+    assert [(r.get("kind"), r["step"]) for r in rows if "loss_g" not in r] == [
+        ("start", 0),
+        ("start", 2),
+    ]
+    assert rows[0]["time"] <= rows[1]["time"] <= rows[3]["time"] <= rows[4]["time"]
 
 
 def test_training_changes_weights_and_ema_lags(tmp_path, tiny_data):

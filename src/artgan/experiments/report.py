@@ -13,8 +13,8 @@ from artgan.experiments.curves import equal_shown_lines, relative
 from artgan.experiments.figures import plot_fid_curves, samples_side_by_side
 from artgan.experiments.plan import ExperimentPlan, lead_variant, parse_budget
 from artgan.experiments.table1 import table1_lines
+from artgan.experiments.timing import experiment_span, span_sentence, wall_clock
 from artgan.io.atomic import atomic_write
-from artgan.io.jsonl import read_jsonl
 from artgan.metrics import columns
 
 # metric key, column title (with the better direction), better direction, format
@@ -79,31 +79,6 @@ def first_seed(runs: dict[str, dict[int, dict[str, Any]]], key: str) -> dict[str
                 out[variant] = by_seed[seed][key]
                 break
     return out
-
-
-def experiment_span(runs: dict[str, dict[int, dict[str, Any]]]) -> dict[str, float]:
-    """From the first run's start to the last run's evaluation, on the clock (the
-    reference statistics' warm-up before the first run is not in it)."""
-    timed = [r for by in runs.values() for r in by.values() if "started_at" in r]
-    if not timed:
-        return {}
-    start = min(r["started_at"] for r in timed)
-    end = max(r["time"] for r in timed)
-    return {"start": start, "end": end, "seconds": end - start}
-
-
-def wall_clock(run_dir: Path, result: dict[str, Any]) -> dict[str, float]:
-    """When a finished run started and ended on the clock, from what it already logged:
-    the first loss row's time less its training seconds, and the final evaluation's time.
-    ``wall_seconds`` spans FID monitoring, samples, checkpoints and the evaluation (and an
-    interrupted run's pause); ``{}`` where the log has no timed row."""
-    rows = read_jsonl(run_dir / "metrics.jsonl")
-    first = next((r for r in rows if "loss_g" in r and is_number(r.get("time"))), None)
-    end = result.get("time")
-    if first is None or not is_number(end):
-        return {}
-    start = first["time"] - (first.get("train_seconds") or 0.0)
-    return {"started_at": start, "wall_seconds": end - start}
 
 
 def _cell(entry: dict[str, Any], fmt: str, scale: float = 1.0) -> str:
@@ -243,9 +218,7 @@ def _header(
         f"{machine.get('torch')}{', GPU ' + machine['cuda'] if machine.get('cuda') else ''}",
         f"- runs finished: {done} of {len(plan.run_names())}; metrics on {plan.eval_n} "
         f"generated images (EMA generator); mean ± std over seeds",
-        f"- wall-clock: {span['seconds'] / 60:.1f} min from the first run's start to the last "
-        f"evaluation; per run (\"wall min\") training, FID monitoring, checkpoints and the "
-        f"final evaluation" if span else "", "",
+        span_sentence(span) if span else "", "",
     ]  # fmt: skip
 
 

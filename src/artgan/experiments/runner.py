@@ -164,17 +164,27 @@ def run_experiment(
         except Interrupted as exc:
             # The trainer's hint (`train --resume`) would finish this run's training only;
             # the experiment also owes its evaluation and every other unfinished run.
-            owed = sum(not _finished(out, n) for n in names)
-            raise Interrupted(
-                f"{name} {exc.where}; {owed} of {len(names)} runs owed. Continue with the "
-                f"same command{': ' + command if command else ''}"
-            ) from None
-        _evaluate(plan, out / "runs" / name, progress)
+            raise _owed(out, names, f"{name} {exc.where}", command) from None
+        try:
+            _evaluate(plan, out / "runs" / name, progress)
+        except KeyboardInterrupt:  # eval.json is written last: the rerun evaluates again
+            where = f"{name} trained; its final evaluation was stopped (nothing of it kept)"
+            raise _owed(out, names, where, command) from None
         # a partial report after every run
         write_report(plan, out, command, _machine(plan))
     report = write_report(plan, out, command, _machine(plan))
     _say(f"experiment done in {(time.time() - t0) / 60:.1f} min this call: {report}")
     return report
+
+
+def _owed(out: Path, names: list[str], where: str, command: str) -> Interrupted:
+    """The interruption of an experiment: where it stopped, how many runs it still owes
+    and how to continue."""
+    owed = sum(not _finished(out, n) for n in names)
+    return Interrupted(
+        f"{where}; {owed} of {len(names)} runs owed. Continue with the same command"
+        f"{': ' + command if command else ''}"
+    )
 
 
 def _finished(out: Path, name: str) -> bool:

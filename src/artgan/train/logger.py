@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,13 @@ class MetricLog:
         with atomic_write(self.jsonl) as f:
             f.write("".join(json.dumps(r) + "\n" for r in rows).encode())
         self._rewrite_csv(rows)
+
+    def begin(self, step: int) -> None:
+        """A training session starts (fresh or resumed) at ``step``: drop rows logged
+        after it, then mark the start (``{"kind": "start"}``), so that reports can leave
+        the pauses between sessions out of a run's wall-clock."""
+        self.truncate_after(step)
+        append_jsonl(self.jsonl, {"kind": "start", "step": step, "time": time.time()})
 
     def append(self, row: dict[str, Any]) -> None:
         """A training row (``loss_g``, and ``loss_d`` for a GAN) goes to the JSONL log and

@@ -225,7 +225,7 @@ class Trainer:
         end = cfg.steps if until_step is None else until_step
         if self.main:
             self._write_run_files()
-            self.log.truncate_after(self.state.step)
+            self.log.begin(self.state.step)
         last_ckpt: Path | None = None
         quiet = not (cfg.progress and self.main)
         bar = TrainProgress(f"train {self.cfg.model.name}", self.state.step, end,
