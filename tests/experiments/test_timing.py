@@ -47,6 +47,14 @@ def test_an_unmarked_log_spans_from_its_first_loss_row(tmp_path):
     assert wall_clock(tmp_path, {"time": 6000.0}) == {}
 
 
+def test_a_log_marked_only_from_a_resume_on_keeps_its_first_session(tmp_path):
+    # Trained by a version that did not mark sessions (40 s of training by t = 50, last
+    # row at 100), resumed by one that does at t = 1000, evaluated by t = 1200.
+    _log(tmp_path, [_loss(4, 50.0), _loss(5, 100.0), {"kind": "start", "step": 5, "time": 1000.0}])
+    got = wall_clock(tmp_path, {"time": 1200.0})
+    assert got == {"started_at": 10.0, "wall_seconds": 90.0 + 200.0, "sessions": 2}
+
+
 def test_the_span_sentence_says_where_pauses_are_counted():
     runs = {
         "a": {0: {"started_at": 0.0, "time": 600.0, "sessions": 2}},

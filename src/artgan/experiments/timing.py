@@ -30,33 +30,31 @@ def experiment_span(runs: dict[str, dict[int, dict[str, Any]]]) -> dict[str, flo
 def wall_clock(run_dir: Path, result: dict[str, Any]) -> dict[str, float]:
     """When a finished run started and ended on the clock, from what it already logged,
     and its ``wall_seconds``: training, FID monitoring, samples, checkpoints and the final
-    evaluation (``result["time"]``). A run whose log marks its sessions (``"kind":
-    "start"`` rows) counts each session from its start to its last row, leaving out the
-    pauses between them (``sessions`` says how many); an older log spans from its first
-    loss row less its training seconds to the end, pauses included. ``{}`` where the log
-    has no timed row."""
-    rows = read_jsonl(run_dir / "metrics.jsonl")
+    evaluation (``result["time"]``). The trainer marks where each session began
+    (``"kind": "start"`` rows); each session counts from its mark to its last row, so the
+    pauses between sessions are left out (``sessions`` says how many there were). Rows
+    logged before the first mark (by an older version) form one session from the first
+    row less its training seconds, pauses within it included. ``{}`` where the log has no
+    timed row."""
     end = result.get("time")
-    if not is_number(end):
+    spans: list[list[float]] = []
+    marked = False
+    for r in read_jsonl(run_dir / "metrics.jsonl"):
+        t = r.get("time")
+        if not is_number(t):
+            continue
+        if r.get("kind") == "start":
+            spans.append([t, t])
+            marked = True
+        elif spans:
+            spans[-1][1] = max(spans[-1][1], t)
+        else:  # logged before sessions were marked
+            spans.append([t - (r.get("train_seconds") or 0.0), t])
+    if not spans or not is_number(end):
         return {}
-    starts = [r["time"] for r in rows if r.get("kind") == "start" and is_number(r.get("time"))]
-    if starts:
-        spans: list[list[float]] = []
-        for r in rows:
-            if not is_number(r.get("time")):
-                continue
-            if r.get("kind") == "start":
-                spans.append([r["time"], r["time"]])
-            elif spans:
-                spans[-1][1] = max(spans[-1][1], r["time"])
-        spans[-1][1] = max(spans[-1][1], end)
-        wall = sum(b - a for a, b in spans)
-        return {"started_at": starts[0], "wall_seconds": wall, "sessions": len(spans)}
-    first = next((r for r in rows if "loss_g" in r and is_number(r.get("time"))), None)
-    if first is None:
-        return {}
-    start = first["time"] - (first.get("train_seconds") or 0.0)
-    return {"started_at": start, "wall_seconds": end - start}
+    spans[-1][1] = max(spans[-1][1], end)
+    out = {"started_at": spans[0][0], "wall_seconds": sum(b - a for a, b in spans)}
+    return out | ({"sessions": len(spans)} if marked else {})
 
 
 def span_sentence(span: dict[str, float]) -> str:
