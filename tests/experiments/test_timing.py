@@ -28,6 +28,7 @@ def test_wall_clock_leaves_the_pause_between_sessions_out(tmp_path):
         _loss(2, 100.0),
         {"kind": "start", "step": 2, "time": 3700.0},
         _loss(3, 3750.0),
+        {"kind": "eval", "step": 3, "fid": 250.0, "time": 3800.0},
     ]
     _log(tmp_path, rows)
     got = wall_clock(tmp_path, {"time": 3800.0})
@@ -36,6 +37,10 @@ def test_wall_clock_leaves_the_pause_between_sessions_out(tmp_path):
     _log(tmp_path, [*rows, {"kind": "start", "step": 3, "time": 9000.0}])
     assert wall_clock(tmp_path, {"time": 9060.0})["wall_seconds"] == pytest.approx(100 + 50 + 60)
     assert wall_clock(tmp_path, {}) == {}  # no evaluation time: nothing to say
+    # an `artgan evaluate` of the finished run a day later is not part of its making
+    late = {"kind": "eval", "step": 3, "fid": 240.0, "time": 90000.0}
+    _log(tmp_path, [*rows, late])
+    assert wall_clock(tmp_path, {"time": 3800.0})["wall_seconds"] == pytest.approx(200.0)
 
 
 def test_an_unmarked_log_spans_from_its_first_loss_row(tmp_path):

@@ -41,7 +41,9 @@ def wall_clock(run_dir: Path, result: dict[str, Any]) -> dict[str, float]:
     marked = False
     for r in read_jsonl(run_dir / "metrics.jsonl"):
         t = r.get("time")
-        if not is_number(t):
+        # evaluation rows: the run's own ends at ``end``; a later `artgan evaluate` of the
+        # run is not part of its making
+        if not is_number(t) or r.get("kind") == "eval":
             continue
         if r.get("kind") == "start":
             spans.append([t, t])
