@@ -34,8 +34,9 @@ demo: install
 	$(BIN)/artgan generate runs/demo --n 64 --seed 0 --out runs/demo/generated
 	@echo "demo done: open runs/demo/samples/latest.png and runs/demo/generated/grid_seed0_n64.png"
 
+# every test package is installed here, so a missing one fails the run instead of skipping
 test: install browser
-	$(BIN)/python -m pytest -q
+	ARTGAN_REQUIRE_TEST_DEPS=1 $(BIN)/python -m pytest -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow" -x

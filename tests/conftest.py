@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -16,6 +17,26 @@ from artgan.train import Trainer
 from helpers import THREADS, StubFeatures, StubVGGFeatures, migan_config, write_class_folders
 
 torch.set_num_threads(THREADS)
+
+# What the tests compare against or drive (the dev extras, requirements-test.txt and
+# requirements-nodeps.txt). A test skips when one is missing, so that `pytest` runs
+# anywhere; `make test` installs them all, and there (ARTGAN_REQUIRE_TEST_DEPS=1) a missing
+# one is a broken install that would otherwise pass as skips: the run stops at once.
+TEST_DEPS = ("pytorch_msssim", "piq", "torchmetrics", "cleanfid", "scipy", "prdc", "sklearn",
+             "efficientnet_lite_pytorch", "lpips", "tensorboard", "onnx", "onnxscript",
+             "onnxruntime", "fastapi", "httpx", "selenium", "hypothesis")  # fmt: skip
+
+
+def missing_test_deps(names: tuple[str, ...] = TEST_DEPS) -> list[str]:
+    return [m for m in names if importlib.util.find_spec(m) is None]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("ARTGAN_REQUIRE_TEST_DEPS") == "1" and (missing := missing_test_deps()):
+        raise pytest.UsageError(
+            f"test packages missing: {', '.join(missing)} (ARTGAN_REQUIRE_TEST_DEPS=1; "
+            "`make install` installs them)"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -57,4 +59,10 @@ def test_evaluate_folders_is_the_same_call_as_the_cli(stub, tmp_path, tiny_data)
             Image.fromarray(im).save(tmp_path / name / f"{i}.png")
     res = ag.evaluate_folders(tmp_path / "a", tmp_path / "b", metrics="fid,kid",
                               progress=False)  # fmt: skip
-    assert np.isfinite(res["fid"]) and res["fid"] > 0 and "kid" in res
+    assert np.isfinite(res["fid"]) and res["fid"] > 0 and np.isfinite(res["kid"])
+    out = tmp_path / "cli.json"
+    assert main(["evaluate", "--real", str(tmp_path / "a"), "--fake", str(tmp_path / "b"),
+                 "--metrics", "fid,kid", "--no-progress", "--json", str(out)]) == 0  # fmt: skip
+    cli = json.loads(out.read_text())
+    assert cli["fid"] == pytest.approx(res["fid"], rel=1e-9)
+    assert cli["kid"] == pytest.approx(res["kid"], rel=1e-9, abs=1e-12)

@@ -5,6 +5,8 @@ folders (the Inception network) must all work from what that installed."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from artgan.io.checkpoint import load_checkpoint
 from helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -50,11 +53,17 @@ def test_pip_install_dot_gives_everything_a_default_run_needs(tmp_path):
           "--steps", "2", "--batch-size", "8", "--no-progress", "--out", str(tmp_path / "run"),
           "--set", "model.cycle_batch=4", "--set", f"data.cache_dir={tmp_path / 'cache'}"],
          env=env, cwd=tmp_path)  # fmt: skip
-    assert (tmp_path / "run" / "checkpoints" / "latest.pt").is_file()
+    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["step"] == 2
     other = _folder(tmp_path / "other", 1)
+    res_path = tmp_path / "eval.json"
     out = _run([str(exe), "evaluate", "--real", str(data), "--fake", str(other),
-                "--metrics", "fid,kid,lpips", "--no-progress"], env=env, cwd=tmp_path)  # fmt: skip
-    text = out.stdout.lower()
-    assert "fid" in text and "kid" in text
-    # no lpips package (it needs --no-deps): the report says so, naming the install
-    assert "lpips" in text
+                "--metrics", "fid,kid,lpips", "--no-progress", "--json", str(res_path)],
+               env=env, cwd=tmp_path)  # fmt: skip
+    res = json.loads(res_path.read_text())
+    # two folders of different noise: a real, positive distance from the installed Inception
+    assert math.isfinite(res["fid"]) and res["fid"] > 0 and math.isfinite(res["kid"])
+    # no lpips package (it needs --no-deps): the VGG19 substitute runs under its own name
+    # and the note names the install
+    assert res["perceptual_metric"] == "vgg19-perceptual (not LPIPS)"
+    assert "pip install --no-deps lpips==0.1.4" in res["perceptual_note"]
+    assert "vgg19-perceptual (not LPIPS)" in out.stdout

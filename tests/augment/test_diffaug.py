@@ -46,11 +46,23 @@ def test_two_processes_augment_exactly_as_one(op):
 
 
 def test_translation_shifts_and_cutout_masks_what_they_say():
-    x = torch.arange(16.0).view(1, 1, 4, 4).expand(40, 3, 4, 4) / 16
+    x = (torch.arange(16.0).view(1, 1, 4, 4).expand(40, 3, 4, 4) + 1) / 16  # no zero pixel
     t = translation(x, torch.Generator().manual_seed(0))
-    for img in t[:, 0]:  # each output is the input shifted by at most ⌊4/8 + ½⌋ = 1 px
-        rows = [r for r in range(4) if img[r].abs().sum() > 0]
-        assert len(rows) >= 3
+
+    def shifted(dy: int, dx: int) -> torch.Tensor:  # x moved by (dy, dx), zeros moved in
+        out = torch.zeros(3, 4, 4)
+        out[:, max(dy, 0) : 4 + min(dy, 0), max(dx, 0) : 4 + min(dx, 0)] = x[
+            0, :, max(-dy, 0) : 4 + min(-dy, 0), max(-dx, 0) : 4 + min(-dx, 0)
+        ]
+        return out
+
+    moves = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    seen = set()
+    for img in t:  # each output is the input shifted by at most ⌊4/8 + ½⌋ = 1 px
+        match = [m for m in moves if torch.equal(img, shifted(*m))]
+        assert len(match) == 1, "not a whole-pixel shift of the input with zero fill"
+        seen.add(match[0])
+    assert len(seen) > 3  # the shifts vary over the batch (40 draws of 9 possibilities)
     c = cutout(torch.ones(40, 3, 8, 8), torch.Generator().manual_seed(0))
     holes = (c[:, 0] == 0).flatten(1).sum(1)
     assert holes.max() == 16 and (holes > 0).all()  # a 4×4 square, partly off the edge

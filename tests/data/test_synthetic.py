@@ -70,7 +70,11 @@ def test_load_dataset_builtin() -> None:
         assert data.source == "builtin:landscapes" and data.images.shape[1:] == (16, 16, 3)
 
 
-@pytest.mark.parametrize(("n", "resolution"), [(0, 32), (-3, 32), (10, 48), (10, 2048)])
-def test_invalid_arguments(n: int, resolution: int) -> None:
-    with pytest.raises(ArtganError):
+@pytest.mark.parametrize(
+    ("n", "resolution", "says"),
+    [(0, 32, "positive integer, got 0"), (-3, 32, "positive integer, got -3"),
+     (10, 48, "power of two between 8 and 1024, got 48"), (10, 2048, "got 2048")],
+)  # fmt: skip
+def test_invalid_arguments(n: int, resolution: int, says: str) -> None:
+    with pytest.raises(ArtganError, match=says):
         make_landscapes(n=n, resolution=resolution)

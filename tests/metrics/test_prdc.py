@@ -9,8 +9,6 @@ import pytest
 from artgan.errors import ArtganError
 from artgan.metrics.prdc import kth_neighbour_radii, prdc
 
-prdc_ref = pytest.importorskip("prdc")
-
 
 @pytest.mark.parametrize(("n", "m", "dim", "shift"), [(300, 250, 16, 0.0), (200, 400, 32, 0.7)])
 def test_matches_the_prdc_package(n, m, dim, shift, capsys):
@@ -18,6 +16,7 @@ def test_matches_the_prdc_package(n, m, dim, shift, capsys):
     real = rng.normal(size=(n, dim))
     fake = rng.normal(loc=shift, scale=1.2, size=(m, dim))
     ours = prdc(real, fake, k=5)
+    prdc_ref = pytest.importorskip("prdc")  # the reference package; the rest need none
     ref = prdc_ref.compute_prdc(real_features=real, fake_features=fake, nearest_k=5)
     for key in ("precision", "recall", "density", "coverage"):
         # Distances differ in the last bits (sklearn's dot-product formula): a sample

@@ -14,10 +14,11 @@ import torch
 from artgan.config import preset_names, resolve
 from artgan.data import make_landscapes
 from artgan.models import MODELS, get_model, latents_for_seeds, model_latent
+from artgan.models.projected import ProjectedDiscriminator
 from artgan.runtime import Runtime
 from artgan.sampling import export_generator, generate, load_generator
 from artgan.train import Trainer
-from helpers import TINY_TRAIN
+from helpers import TINY_TRAIN, assert_same_state, resumed_and_uninterrupted
 
 NAMES = MODELS.names()
 # Optional: settings that make a model cheaper still in tests (a new model needs none).
@@ -133,6 +134,8 @@ def test_state_dict_round_trips(name):
         x = a[0](z)
         if a[1] is not None:
             assert torch.equal(_scores(a[1](x)), _scores(b[1](x)))
+        if a[2] is not None:  # the encoder, as projection reads it
+            assert torch.equal(a[2].to_latent(a[2](x)), b[2].to_latent(b[2](x)))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -155,3 +158,13 @@ def test_two_steps_then_export_generates_the_same_images(name, tmp_path: Path):
     z = latents_for_seeds(run_g.latent, [0, 1, 2], None)
     assert torch.equal(generate(run_g, z, rt), generate(file_g, z, rt))
     assert (run_g.E is None) == (get_model(name).encoder is None) == (file_g.E is None)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if get_model(n).adversarial])
+def test_trains_with_the_projected_critic_and_resumes_exactly(name, tmp_path):
+    res = _res(name)
+    cfg = tiny(name, res, d_backbone="efficientnet-lite0", d_backbone_resolution=64)
+    data = make_landscapes(n=64, resolution=res, seed=0)
+    full, resumed = resumed_and_uninterrupted(cfg, tmp_path, data, total=3)
+    assert isinstance(full.state.D, ProjectedDiscriminator)
+    assert_same_state(full, resumed)

@@ -78,7 +78,8 @@ def test_multiscale_discriminator_scales():
 
 
 @pytest.mark.parametrize("flags", list(itertools.product([True, False], repeat=4)))
-def test_all_ablations_build_and_train(flags):
+def test_all_ablations_build_the_asked_modules_and_use_every_parameter(flags):
+    # (training a step of each is tests/train/test_train_models.py's; here: the graph)
     torch.manual_seed(0)
     ams, sft, sa, eca = flags
     G = MIGANGenerator(12, 4, 2, 16, 4, 16, use_ams=ams, use_sft=sft, use_sa=sa, use_eca=eca)
@@ -87,7 +88,10 @@ def test_all_ablations_build_and_train(flags):
     assert (G.cond_net is not None) == sft
     assert (G.seca is not None) == (sa or eca)
     sum(t.mean() for t in D(G(_latent(2)))).backward()
-    assert all(p.grad is not None for p in G.parameters())
+    # every parameter is on the path to the image (zero-initialised gates, SA's μ and
+    # SFT's last convs, leave some gradients at exactly zero before the first step)
+    unused = [n for n, p in G.named_parameters() if p.grad is None]
+    assert not unused, unused
 
 
 def test_ablation_removes_exactly_that_module():

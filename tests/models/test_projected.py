@@ -9,7 +9,6 @@ import torch
 from artgan.config import resolve
 from artgan.errors import ArtganError
 from artgan.models.projected import ProjectedDiscriminator
-from helpers import assert_same_state, resumed_and_uninterrupted, tiny_config
 
 
 def test_scores_heads_and_gradients():
@@ -29,12 +28,8 @@ def test_scores_heads_and_gradients():
     assert torch.equal(again.ccm2, D.ccm2)  # the random projections come from the seed
 
 
-def test_every_model_can_train_with_it_and_resume_exactly(tmp_path, tiny_data):
-    cfg = tiny_config({"model": {"d_backbone": "efficientnet-lite0",
-                                 "d_backbone_resolution": 64}})  # fmt: skip
-    full, resumed = resumed_and_uninterrupted(cfg, tmp_path, tiny_data, total=3)
-    assert isinstance(full.state.D, ProjectedDiscriminator)
-    assert_same_state(full, resumed)
+# Every adversarial model trains with it and resumes exactly:
+# tests/models/test_every_model.py::test_trains_with_the_projected_critic_and_resumes_exactly
 
 
 def test_unknown_backbone_is_refused_by_the_config():

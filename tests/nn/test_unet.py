@@ -11,7 +11,7 @@ from torch import nn
 
 from artgan.errors import ArtganError
 from artgan.nn.blocks import group_norm
-from artgan.nn.unet import UNet, timestep_embedding, unet_levels
+from artgan.nn.unet import AttentionBlock, UNet, timestep_embedding, unet_levels
 
 
 def _perturb_zero_inits(m: nn.Module) -> None:
@@ -43,7 +43,13 @@ def test_default_blocks_and_attention_build():
     net = UNet(8, (1, 2, 2), 32, (16,), 0.1)
     assert sum(isinstance(m, nn.GroupNorm) for m in net.modules()) > 0
     assert not any(isinstance(m, nn.BatchNorm2d) for m in net.modules())
+    sides: list[int] = []  # the side every attention block attends over
+    blocks = [m for m in net.modules() if isinstance(m, AttentionBlock)]
+    for m in blocks:
+        m.register_forward_hook(lambda mod, args, out: sides.append(args[0].shape[-1]))
     assert net(torch.randn(1, 3, 32, 32), torch.tensor([5])).shape == (1, 3, 32, 32)
+    assert blocks and sorted(sides) == [16] * len(blocks)  # each ran, at 16 px only
+    assert not any(isinstance(m, AttentionBlock) for m in UNet(8, (1, 2, 2), 32, (), 0.1).modules())
 
 
 def test_the_timestep_changes_the_output():

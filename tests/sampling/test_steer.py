@@ -98,9 +98,18 @@ def test_traverse_and_interpolate_write_grids(migan_run, tmp_path):
                  "--out", str(tmp_path)]) == 0  # fmt: skip
     grid = _png(tmp_path / "traverse_c1_seed0.png")
     assert grid.shape == (2 + 2 * 18, 2 + 5 * 18, 3)
+    tiles = [grid[2:18, 2 + 18 * j : 18 + 18 * j].astype(int) for j in range(5)]
+    assert any(np.abs(t - tiles[0]).max() > 0 for t in tiles[1:])  # c1 moves the image
     assert main(["interpolate", str(migan_run), "--seeds", "1,2", "--steps", "4",
                  "--out", str(tmp_path)]) == 0  # fmt: skip
-    assert len(list((tmp_path / "interp_1-2").glob("frame*.png"))) == 4
+    frames = sorted((tmp_path / "interp_1-2").glob("frame*.png"))
+    assert len(frames) == 4
+    # the path runs from seed 1's image to seed 2's (8-bit rounding aside)
+    assert main(["generate", str(migan_run), "--seed", "1", "--n", "2", "--out",
+                 str(tmp_path / "ends")]) == 0  # fmt: skip
+    for frame, seed in ((frames[0], 1), (frames[-1], 2)):
+        want = _png(tmp_path / "ends" / f"seed{seed:06d}.png").astype(int)
+        assert np.abs(_png(frame).astype(int) - want).max() <= 1, frame.name
     assert main(["interpolate", str(migan_run), "--seeds", "1"]) == 2
 
 

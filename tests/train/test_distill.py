@@ -13,6 +13,8 @@ from PIL import Image
 
 from artgan.cli import main
 from artgan.errors import ArtganError
+from artgan.evaluation.agreement import AGREE_SEED
+from artgan.evaluation.run import sample_uint8
 from artgan.io.images import to_uint8
 from artgan.models import latents_for_seeds
 from artgan.runtime import Runtime
@@ -94,12 +96,23 @@ def test_cli_writes_student_and_report_and_the_student_serves(trained_run, tmp_p
     assert main(args) == 0
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["steps"] == 20 and report["speedup_b1"] > 0
-    assert report["agreement"]["n"] == 8 and report["agreement"]["mean_abs_diff_8bit"] >= 0
+    # the agreement is the students' and teacher's images on the reserved latents
+    teacher, student = load_generator(trained_run), load_generator(out)
+    a, b = (sample_uint8(g, AGREE_SEED, 8, RT, 32, False).astype(np.float64)
+            for g in (teacher, student))  # fmt: skip
+    ag = report["agreement"]
+    assert ag["n"] == 8
+    assert ag["mean_abs_diff_8bit"] == pytest.approx(np.abs(a - b).mean(), rel=1e-3)
+    assert ag["mean_abs_diff_8bit"] > 0  # 20 steps of a tiny student: not yet the teacher
     fid = report["fid"]
     assert {"student_vs_teacher", "teacher_vs_real", "student_vs_real"} <= set(fid)
+    for key in ("student_vs_teacher", "teacher_vs_real", "student_vs_real"):
+        assert np.isfinite(fid[key]) and fid[key] >= 0, fid
     assert report["real"].startswith("the test split")
     for who in ("teacher", "student"):  # 2 categories: the traversal's spreads exist
-        assert set(report["code_spread"][who]) == {"across_code_std", "across_seed_std"}
+        spread = report["code_spread"][who]
+        assert set(spread) == {"across_code_std", "across_seed_std"}
+        assert spread["across_seed_std"] > 0  # different seeds give different images
     gen = tmp_path / "gen"
     assert main(["generate", str(out), "--n", "2", "--seed", "5", "--out", str(gen),
                  "--precision", "fp32", "--threads", str(THREADS)]) == 0  # fmt: skip
