@@ -145,10 +145,26 @@ def test_export_writes_a_model_card_that_matches_the_checkpoint(run_dir, tmp_pat
         (["train", "--labels-as-code"], "'model.labels_as_code' does not apply to model 'dcgan'"),
         (["train", "--set", "train.loss=hinge"], "'train.loss' is now 'loss.name'"),
         (["train", "--dry-run", "--data", "/no/such/folder"], "does not exist"),
+        (["train", "--set", "data.path=*paintings"], "the value is not valid YAML"),
+        # refused before any work (the source below does not even exist)
+        (["evaluate", "--real", "A", "--fake", "B", "--batch-size", "0"],
+         "--batch-size must be at least 1"),
+        (["augment-preview", "--seed", "-1"], "--seed must be at least 0"),
+        (["export", "/no/such/run", "--out", "gen.onnx"], "names an ONNX file: add --format onnx"),
+        (["project", "gen.onnx", "p.png", "--refine", "5"], "is an ONNX export"),
+        (["project", "/no/such/run", "p.png", "--save-latents", "/no/such/dir/z.pt"],
+         "--save-latents '/no/such/dir/z.pt': need a file path in an existing folder"),
+        (["traverse", "/no/such/run", "--code", "c1", "--rows", "0"], "--rows must be at least 1"),
+        (["distill", "/no/such/run", "--eval-n", "1"], "--eval-n must be 0 (no FID) or at least 2"),
+        (["distill", "/no/such/run", "--data", "/no/such/folder"], "does not exist"),
+        (["compare", "--models", "dcgan,DCGAN", "--out", "OUT"], "a model is listed twice"),
+        (["compare", "--models", "dcgan", "--resolution", "8", "--out", "OUT"],
+         "the final evaluation needs at least 16 px"),
     ],
-)
+)  # fmt: skip
 def test_errors_are_one_line(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
+    args = [str(tmp_path / "exp") if a == "OUT" else a for a in args]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

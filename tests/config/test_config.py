@@ -51,6 +51,10 @@ def test_unknown_key_is_an_error_naming_it(tmp_path):
         ("train.fid_every=-5", "train.fid_every' must be ≥ 0"),
         ("model.n_categories=some", "model.n_categories' must be int, got 'some'"),
         ("train.ema_decay=1.0", r"ema_decay must be in \[0, 1\)"),
+        # values YAML cannot read: one line naming the override, not a YAML traceback
+        ("data.path=*paintings", r"'data.path=\*paintings': the value is not valid YAML"),
+        ("train.steps=[100", r"'train.steps=\[100': the value is not valid YAML"),
+        ("model.name=[migan]", r"unknown model '\['migan'\]'"),
     ],
 )
 def test_bad_values_are_clear_errors(override, message):

@@ -28,6 +28,7 @@ from artgan.cli import main
 from artgan.cli.evaluate import add_parsers, cmd_evaluate
 from artgan.errors import ArtganError
 from artgan.evaluation.report import jsonable
+from artgan.evaluation.run import run_split
 from artgan.metrics import parse_metrics
 from artgan.metrics.perceptual import (
     LPIPS_NAME,
@@ -143,6 +144,14 @@ def test_evaluate_run_dcgan_uses_test_split(tmp_path, stub):
 
     MetricLog(run).truncate_after(2)
     assert MetricLog(run).read()[-1]["kind"] == "eval"
+
+
+def test_a_damaged_split_file_is_a_one_line_error(tmp_path):
+    run = _train(tmp_path / "run")
+    for damage in ("", '{"train": []}', "[1, 2]"):  # truncated, a part missing, not a split
+        (run / "split.json").write_text(damage)
+        with pytest.raises(ArtganError, match=r"split.json' is damaged"):
+            run_split(run, progress=False)
 
 
 def test_evaluate_run_migan_image_cycle(tmp_path, stub, monkeypatch):

@@ -164,6 +164,28 @@ def _plan(data, **kw) -> ExperimentPlan:
     return ExperimentPlan(**args)
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [({"data": "MISSING"}, "does not exist"), ({"data": "EMPTY"}, "contains no image files"),
+     ({"resolution": 8}, "needs at least 16 px"), ({"resolution": 33}, "power of two"),
+     ({"threads": -1}, "threads")],
+)  # fmt: skip
+def test_arguments_that_cannot_run_are_refused_before_the_folder_is_claimed(tmp_path, args, says):
+    (tmp_path / "empty").mkdir()
+    where = {"MISSING": str(tmp_path / "typo"), "EMPTY": str(tmp_path / "empty")}
+    args = {k: where.get(v, v) if isinstance(v, str) else v for k, v in args.items()}
+    plan = ExperimentPlan(**{"data": None, "variants": ["dcgan"], "budget": "4", **args})
+    with pytest.raises(ArtganError, match=says):
+        runner_mod.load_or_create_plan(tmp_path / "exp", plan)
+    # nothing written: the same command with the argument mended starts afresh
+    assert not (tmp_path / "exp" / "plan.json").exists()
+
+
+def test_a_model_listed_twice_in_any_case_is_refused():
+    with pytest.raises(ArtganError, match="a model is listed twice"):
+        ExperimentPlan(data=None, variants=["dcgan", "DCGAN"])
+
+
 def test_ctrl_c_during_a_final_evaluation_names_the_run_and_what_is_owed(tmp_path, monkeypatch):
     evaluated = []
 

@@ -181,3 +181,16 @@ def test_quantisation_advice_is_dropped_and_no_log_handler_installed(monkeypatch
     with _quiet_preprocessing_advice():
         logging.warning("Please consider pre-processing before quantization.")
     assert root.handlers == [] and not root.filters
+
+
+def test_a_damaged_export_is_a_one_line_error(tmp_path):
+    onnx, side = tmp_path / "gen.onnx", tmp_path / "gen.onnx.json"
+    onnx.write_bytes(b"not a protobuf")
+    for damaged in ("", "{}", '{"latent": {"z_dim": 8}}'):  # cut short, keys missing
+        side.write_text(damaged)
+        with pytest.raises(ArtganError, match=r"gen.onnx.json' is damaged"):
+            OnnxGenerator(onnx)
+    side.write_text(json.dumps({"latent": {"z_dim": 8, "n_categories": 0, "n_continuous": 0},
+                                "resolution": 16}))  # fmt: skip
+    with pytest.raises(ArtganError, match=r"cannot load '.*gen.onnx' as an ONNX model"):
+        OnnxGenerator(onnx)

@@ -153,6 +153,12 @@ def test_a_busy_port_is_a_clear_error(trained_run):
             make_server(trained_run, port=port)
 
 
+def test_a_host_it_cannot_listen_on_is_not_called_a_busy_port(trained_run):
+    with pytest.raises(ArtganError, match="cannot listen on no-such-host.invalid:7860") as exc:
+        make_server(trained_run, host="no-such-host.invalid", port=7860, allow_remote=True)
+    assert "in use" not in str(exc.value)
+
+
 def test_a_chunked_upload_is_refused_before_it_is_read(studio):
     port, token, _, _ = studio
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

@@ -142,6 +142,21 @@ def test_new_run_into_used_folder_is_refused(tmp_path, tiny_data):
         Trainer(tiny_config(), tmp_path / "r", dataset=tiny_data)
 
 
+def test_a_resume_leaves_unchanged_run_files_alone(tmp_path, tiny_data):
+    # rewriting them on every resume would risk truncating them (a crash, a full disk)
+    Trainer(tiny_config(), tmp_path / "r", dataset=tiny_data).fit(until_step=2)
+    names = ("config.yaml", "split.json", "run.json")
+    before = {n: os.stat(tmp_path / "r" / n).st_ino for n in names}
+    cfg2, ckpt, run_dir = resume_config(tmp_path / "r", [])
+    Trainer(cfg2, run_dir, resume_state=ckpt, dataset=tiny_data).fit(until_step=3)
+    assert {n: os.stat(tmp_path / "r" / n).st_ino for n in names} == before
+    # a changed setting is written (atomically: a new file replaces the old)
+    cfg3, ckpt, run_dir = resume_config(tmp_path / "r", [parse_override("train.steps=9")])
+    Trainer(cfg3, run_dir, resume_state=ckpt, dataset=tiny_data).fit(until_step=4)
+    assert os.stat(tmp_path / "r" / "config.yaml").st_ino != before["config.yaml"]
+    assert "steps: 9" in (tmp_path / "r" / "config.yaml").read_text()
+
+
 def test_truncated_latest_checkpoint_names_older_ones(tmp_path, tiny_data):
     Trainer(tiny_config(), tmp_path / "r", dataset=tiny_data).fit(until_step=4)
     latest = tmp_path / "r" / "checkpoints" / "latest.pt"

@@ -18,6 +18,7 @@ from artgan.io.images import from_uint8, make_grid, save_png, to_uint8
 def run(a: argparse.Namespace) -> int:
     at_least(a.n, 1, "--n")
     at_least(a.rows, 1, "--rows")
+    at_least(a.seed, 0, "--seed")
     cfg = resolve(None, None, [{"d_augment": {"name": a.augment}}])  # validates the choice
     policy = a.policy or cfg.d_augment.policy
     ops = policy_ops(policy)

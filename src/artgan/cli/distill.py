@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from artgan.cli.common import DEVICES, PRECISIONS, at_least, default_out
-from artgan.data import load_folder
+from artgan.data import load_folder, scan_folder
 from artgan.errors import ArtganError
 from artgan.evaluation import jsonable, run_test_split
 from artgan.evaluation.agreement import compare_generators
@@ -66,7 +66,11 @@ def _print(report: dict[str, Any], real_name: str | None) -> None:
 
 def cmd_distill(a: argparse.Namespace) -> int:
     at_least(a.eval_n, 0, "--eval-n")
+    if a.eval_n == 1:
+        raise ArtganError("--eval-n must be 0 (no FID) or at least 2 (FID needs two images)")
     at_least(a.agree_n, 1, "--agree-n")
+    if a.data and a.eval_n > 0:
+        scan_folder(a.data)  # a typo is found now, not after the training it would follow
     opts = _options(a)
     out = default_out(a, "student.pt")
     res = distill(a.source, out, opts, a.precision, a.device, a.threads, not a.no_progress)

@@ -10,6 +10,7 @@ from pathlib import Path
 from artgan.cli.common import DEVICES
 from artgan.errors import ArtganError
 from artgan.evaluation import evaluate_folders, evaluate_run, format_table, jsonable
+from artgan.io.atomic import atomic_write, make_dir
 from artgan.metrics import metric_names, parse_metrics
 from artgan.runtime import setup_runtime
 
@@ -25,6 +26,11 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     metrics = parse_metrics(a.metrics)
     if a.n < 1:
         raise ArtganError(f"--n must be at least 1, got {a.n}")
+    if a.batch_size < 1:
+        raise ArtganError(f"--batch-size must be at least 1, got {a.batch_size}")
+    out = Path(a.json) if a.json else None
+    if out is not None and out.is_dir():  # checked before minutes of feature extraction
+        raise ArtganError(f"--json '{out}' is a folder; give a file path")
     rt = setup_runtime(a.device, "fp32", a.threads)  # caps threads, checks the device
     common = {"batch_size": a.batch_size, "precision": a.precision,
               "progress": not a.no_progress, "device": str(rt.device)}  # fmt: skip
@@ -35,10 +41,10 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
     print(format_table(results))
     if a.run is not None:
         print(f"appended to {Path(results['run']) / 'metrics.jsonl'}", file=sys.stderr)
-    if a.json:
-        out = Path(a.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(jsonable(results), indent=2, allow_nan=False) + "\n")
+    if out is not None:
+        make_dir(out.parent, "--json folder")
+        with atomic_write(out) as f:
+            f.write((json.dumps(jsonable(results), indent=2, allow_nan=False) + "\n").encode())
         print(f"wrote {out}", file=sys.stderr)
     return 0
 

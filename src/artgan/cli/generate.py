@@ -44,6 +44,8 @@ def run_export(a: argparse.Namespace) -> int:
                           f"{target / name}")  # fmt: skip
     if a.int8 and a.format != "onnx":
         raise ArtganError("--int8 quantises an ONNX export: add --format onnx")
+    if target.suffix == ".onnx" and a.format != "onnx":  # a torch file named .onnx
+        raise ArtganError(f"--out '{target}' names an ONNX file: add --format onnx")
     if a.format == "onnx":
         files = export_onnx(a.source, target, int8=a.int8)
         print("exported " + ", ".join(f"{p} ({p.stat().st_size / 1e6:.1f} MB)" for p in files))

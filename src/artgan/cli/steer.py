@@ -7,11 +7,11 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from artgan.cli.common import DEVICES, out_dir
+from artgan.cli.common import DEVICES, at_least, out_dir
 from artgan.data import load_image
 from artgan.errors import ArtganError
+from artgan.io.checkpoint import atomic_torch_save
 from artgan.io.images import make_grid, save_png, to_uint8
 from artgan.models import latents_for_seeds
 from artgan.runtime import setup_runtime
@@ -25,9 +25,11 @@ from artgan.sampling import (
     refine_projection,
     traverse,
 )
+from artgan.sampling.loader import refuse_onnx_source
 
 
 def cmd_traverse(a: argparse.Namespace) -> int:
+    at_least(a.rows, 1, "--rows")
     rt = setup_runtime(a.device, "fp32", a.threads)
     lg = load_generator(a.source)
     seeds = list(range(a.seed, a.seed + a.rows))
@@ -67,6 +69,13 @@ def cmd_interpolate(a: argparse.Namespace) -> int:
 
 
 def cmd_project(a: argparse.Namespace) -> int:
+    if a.refine:  # refinement optimises through G's torch graph
+        refuse_onnx_source(a.source, "refine a projection with")
+    at_least(a.refine, 0, "--refine")
+    if a.save_latents:  # checked before the work, so it is not lost at the end
+        dest = Path(a.save_latents)
+        if dest.is_dir() or not dest.parent.is_dir():
+            raise ArtganError(f"--save-latents '{dest}': need a file path in an existing folder")
     rt = setup_runtime(a.device, "fp32", a.threads)
     lg = load_generator(a.source)
     images = []
@@ -96,7 +105,7 @@ def cmd_project(a: argparse.Namespace) -> int:
         save_png(make_grid(np.stack([orig] + [r[i] for r in panels]), ncol=1 + len(panels)), out)
         print(f"wrote {out} (left: input at {lg.resolution}px, {what})")
     if a.save_latents:
-        torch.save(latents, a.save_latents)
+        atomic_torch_save(latents, a.save_latents)
     return 0
 
 

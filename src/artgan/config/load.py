@@ -32,7 +32,15 @@ def parse_override(text: str) -> Layer:
     if "=" not in text:
         raise ArtganError(f"override '{text}' must look like section.key=value")
     path, raw = text.split("=", 1)
-    value = yaml.safe_load(raw) if raw != "" else ""
+    try:
+        value = yaml.safe_load(raw) if raw != "" else ""
+    except yaml.YAMLError as exc:
+        # e.g. `data.path=*paintings` (a YAML alias) or `train.steps=[100`
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise ArtganError(
+            f"override '{text}': the value is not valid YAML ({problem}); quote it, e.g. "
+            f"{path}='\"{raw}\"'"
+        ) from None
     out: Layer = {}
     node = out
     parts = path.strip().split(".")
@@ -105,7 +113,9 @@ def _merge(base: Layer, layer: Layer, prefix: str = "") -> Layer:
 def _switch_variant(section: Layer, update: Layer, variants: dict[str, type]) -> Layer:
     """Drop the keys of ``section`` that the variant ``update`` switches to does not have."""
     new = update.get("name")
-    if new is None or new == section.get("name") or new not in variants:
+    if not isinstance(new, str):  # None: no switch; anything else the schema refuses
+        return section
+    if new == section.get("name") or new not in variants:
         return section
     fields = variants[new].model_fields
     return {k: v for k, v in section.items() if k in fields}

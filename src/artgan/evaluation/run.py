@@ -45,10 +45,17 @@ def run_split(run_dir: str | Path, progress: bool = True) -> tuple[ImageSet, Ima
         if not (run_dir / name).is_file():
             raise ArtganError(f"'{run_dir}' has no {name}; pass the real images with --data")
     d = from_saved(read_yaml(run_dir / "config.yaml")).data
-    split = json.loads((run_dir / "split.json").read_text())
+    try:
+        split = json.loads((run_dir / "split.json").read_text())
+        listed = split["train"] + split["test"]
+    except (ValueError, KeyError, TypeError):
+        raise ArtganError(
+            f"'{run_dir / 'split.json'}' is damaged (not the run's train/test split); pass "
+            f"the real images with --data"
+        ) from None
     data = load_dataset(d.path, d.resolution, d.fit, d.cache_dir, progress=progress)
     index = {f: i for i, f in enumerate(data.files)}
-    missing = [f for f in split["train"] + split["test"] if f not in index]
+    missing = [f for f in listed if f not in index]
     if missing:
         raise ArtganError(
             f"{len(missing)} files of the split of '{run_dir}' are no longer in the data "

@@ -16,7 +16,9 @@ from typing import Any
 
 from artgan.config import MODEL_SECTIONS, Config, parse_override, preset_names, resolve
 from artgan.config.models import section_names
+from artgan.data.images import scan_folder
 from artgan.errors import ArtganError
+from artgan.evaluation.suite import MIN_RESOLUTION
 from artgan.metrics import parse_metrics
 from artgan.models import get_model
 
@@ -171,7 +173,8 @@ class ExperimentPlan:
     def __post_init__(self) -> None:
         if not self.variants:
             raise ArtganError("give at least one model to train")
-        if len(set(self.variants)) != len(self.variants):
+        # variant names are read lower-cased: DCGAN and dcgan are one model
+        if len({v.strip().lower() for v in self.variants}) != len(self.variants):
             raise ArtganError(f"a model is listed twice: {', '.join(self.variants)}")
         for v in self.variants:
             variant_layers(v)
@@ -188,6 +191,19 @@ class ExperimentPlan:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def check_runnable(self) -> None:
+        """What would otherwise fail only after ``plan.json`` is written (a rerun with
+        the argument mended would then be refused as a different experiment) or after a
+        whole run has trained: every run's config resolves (resolution, threads, …), the
+        resolution can be evaluated, and the data folder holds images."""
+        if self.resolution < MIN_RESOLUTION:
+            raise ArtganError(f"--resolution {self.resolution}: the final evaluation needs at "
+                              f"least {MIN_RESOLUTION} px")  # fmt: skip
+        for v in self.variants:
+            self.config_for(v, 0)
+        if self.data is not None:
+            scan_folder(self.data)  # missing, not a folder, or no image files: an ArtganError
 
     def run_names(self) -> list[tuple[str, int, str]]:
         """(variant, seed, run folder name) in training order: seed-major, so a stopped

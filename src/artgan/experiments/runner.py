@@ -47,7 +47,9 @@ def _say(msg: str) -> None:
 
 
 def load_or_create_plan(out: Path, plan: ExperimentPlan) -> ExperimentPlan:
-    """Write ``plan.json`` on the first run; later runs must match it."""
+    """Write ``plan.json`` on the first run; later runs must match it. Arguments that
+    cannot run are refused before anything is written."""
+    plan.check_runnable()
     path = out / "plan.json"
     if path.is_file():
         old = json.loads(path.read_text())

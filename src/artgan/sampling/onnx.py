@@ -149,15 +149,23 @@ class OnnxGenerator:
         except ImportError:
             raise ArtganError(f"running an ONNX generator needs onnxruntime: "
                               f"`{RUNTIME_INSTALL}`") from None  # fmt: skip
-        self.meta: dict[str, Any] = json.loads(side.read_text())
-        lat = self.meta["latent"]
-        self.latent = LatentSpec(lat["z_dim"], lat["n_categories"], lat["n_continuous"])
-        self.resolution = int(self.meta["resolution"])
-        self.class_names = list(self.meta.get("class_names", []))
+        try:
+            self.meta: dict[str, Any] = json.loads(side.read_text())
+            lat = self.meta["latent"]
+            self.latent = LatentSpec(lat["z_dim"], lat["n_categories"], lat["n_continuous"])
+            self.resolution = int(self.meta["resolution"])
+            self.class_names = list(self.meta.get("class_names", []))
+        except (ValueError, KeyError, TypeError, ArtganError):
+            raise ArtganError(f"'{side}' is damaged (not the latent layout artgan export "
+                              "writes); export the run again") from None  # fmt: skip
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's own errors (InvalidProtobuf, Fail, ...)
+            raise ArtganError(f"cannot load '{path}' as an ONNX model ({type(exc).__name__}); "
+                              "export the run again") from None  # fmt: skip
 
     def run(self, latents: np.ndarray | torch.Tensor, batch_size: int = 64) -> np.ndarray:
         """``[N, dim]`` → images ``float32 [N, 3, R, R]`` in [-1, 1]."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import sys
 import threading
@@ -40,9 +41,13 @@ def _check_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         try:
             s.bind((host, port))
-        except OSError:
-            raise ArtganError(f"port {port} on {host} is in use; choose another with --port "
-                              "(0 picks a free one)") from None  # fmt: skip
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ArtganError(f"port {port} on {host} is in use; choose another with "
+                                  "--port (0 picks a free one)") from None  # fmt: skip
+            # e.g. a port below 1024 without the right, or a host name that does not resolve
+            why = exc.strerror or type(exc).__name__
+            raise ArtganError(f"cannot listen on {host}:{port}: {why}") from None
 
 
 def make_server(source: str | Path, host: str = "127.0.0.1", port: int = 7860,

@@ -15,7 +15,7 @@ from artgan import __version__
 from artgan.config import Config, replace
 from artgan.data import ImageSet, absolute_data_path
 from artgan.errors import ArtganError
-from artgan.io.atomic import make_dir, remove_stale_temps
+from artgan.io.atomic import atomic_write, make_dir, remove_stale_temps
 
 
 def resolved_config(cfg: Config, n_classes: int) -> Config:
@@ -93,7 +93,7 @@ def write_run_files(
     # A run killed mid-write (kill -9, power loss) leaves atomic writes' temp files.
     for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
         remove_stale_temps(folder)
-    (run_dir / "config.yaml").write_text(cfg.to_yaml())
+    _write_if_changed(run_dir / "config.yaml", cfg.to_yaml())
     files = dataset.files
     split = {
         "train_fraction": cfg.data.train_fraction,
@@ -101,7 +101,7 @@ def write_run_files(
         "train": [files[i] for i in train_idx],
         "test": [files[i] for i in test_idx],
     }
-    (run_dir / "split.json").write_text(json.dumps(split))
+    _write_if_changed(run_dir / "split.json", json.dumps(split))
     meta = {
         "artgan_version": __version__,
         "torch_version": torch.__version__,
@@ -112,4 +112,17 @@ def write_run_files(
         "data": data_info(dataset, train_idx, test_idx),
         "skipped_files": list(dataset.skipped)[:100],
     }
-    (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
+    _write_if_changed(run_dir / "run.json", json.dumps(meta, indent=2))
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write ``path`` atomically, and only when its text changes: a resume rewrites the
+    run's files, and a crash or a full disk during that must not truncate the ones a
+    run with checkpoints already has (``evaluate``, ``--resume`` read them)."""
+    try:
+        if path.read_text() == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass  # missing or unreadable: (re)write it
+    with atomic_write(path) as f:
+        f.write(text.encode())
