@@ -280,3 +280,17 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     assert proc.returncode == 130, err
     assert "artgan: interrupted: at step" in err and "Traceback" not in err
     assert "artgan train --resume" in err
+
+
+def test_every_user_command_is_in_the_readme():
+    import argparse
+
+    from artgan.cli.main import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    # the users' commands: those with a help line (compare-run is a --jobs child's)
+    listed = {c.dest for c in sub._choices_actions if c.help != argparse.SUPPRESS}
+    assert {"train", "generate", "compare", "studio"} <= listed
+    readme = (ROOT / "README.md").read_text()
+    missing = sorted(c for c in listed if f"artgan {c}" not in readme)
+    assert not missing, f"README.md does not show how to run: {missing}"
