@@ -200,7 +200,8 @@ def test_ctrl_c_during_a_final_evaluation_names_the_run_and_what_is_owed(tmp_pat
         parents=True, exist_ok=True))  # fmt: skip
     monkeypatch.setattr(runner_mod, "_evaluate", evaluate)
     monkeypatch.setattr(runner_mod, "write_report", lambda *a: None)
-    plan = _plan(tmp_path, variants=["dcgan", "migan", "sagan"])
+    plan = ExperimentPlan(**{**_plan(tmp_path).to_dict(), "data": None,
+                             "variants": ["dcgan", "migan", "sagan"]})  # fmt: skip
     owed = (r"^migan-s0 trained; its final evaluation was stopped \(nothing of it kept\); "
             r"2 of 3 runs owed\. Continue with the same command: artgan compare X$")  # fmt: skip
     with pytest.raises(Interrupted, match=owed):
