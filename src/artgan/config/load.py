@@ -38,8 +38,8 @@ def parse_override(text: str) -> Layer:
         # e.g. `data.path=*paintings` (a YAML alias) or `train.steps=[100`
         problem = getattr(exc, "problem", None) or type(exc).__name__
         raise ArtganError(
-            f"override '{text}': the value is not valid YAML ({problem}); quote it, e.g. "
-            f"{path}='\"{raw}\"'"
+            f"override '{text}': the value is not valid YAML ({problem}); quote a value "
+            f"meant as text, e.g. {path}='\"{raw}\"'"
         ) from None
     out: Layer = {}
     node = out
