@@ -113,9 +113,8 @@ def _merge(base: Layer, layer: Layer, prefix: str = "") -> Layer:
 def _switch_variant(section: Layer, update: Layer, variants: dict[str, type]) -> Layer:
     """Drop the keys of ``section`` that the variant ``update`` switches to does not have."""
     new = update.get("name")
-    if not isinstance(new, str):  # None: no switch; anything else the schema refuses
-        return section
-    if new == section.get("name") or new not in variants:
+    # None: no switch; a non-string name or an unknown one: the schema refuses it later
+    if not isinstance(new, str) or new == section.get("name") or new not in variants:
         return section
     fields = variants[new].model_fields
     return {k: v for k, v in section.items() if k in fields}
