@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from artgan.metrics.inception import InceptionFeatures, extract_features
 from artgan.metrics.inception_fold import fold_for_cpu
+from artgan.metrics.inputs import MetricInputs
 from artgan.runtime import native_bf16
 
 pytestmark = pytest.mark.filterwarnings(
@@ -73,6 +74,20 @@ class _ComputedScale(nn.Module):
         return F.batch_norm(y, self.c.mean, self.c.var, scale, self.c.beta, False, 0.1, 1e-3)
 
 
+class _Branches(nn.Module):
+    """An Inception block's shape: two conv branches, each made NCHW-contiguous as the
+    shipped graph does, concatenated, then a 3×3 average pool. ``[B, 3, H, W]`` →
+    ``[B, 12, H, W]``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = _TFConv(3, 8), _TFConv(3, 4)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = torch.cat([self.a(x).contiguous(), self.b(x).contiguous()], 1)
+        return F.avg_pool2d(y, 3, 1, 1, count_include_pad=False)
+
+
 def _rel(a: Tensor, b: Tensor) -> float:
     return float((a.float() - b.float()).norm() / b.float().norm())
 
@@ -110,6 +125,19 @@ def test_bf16_folding_matches_autocast_within_bf16_rounding(affine) -> None:
         fold_for_cpu(net, torch.float16)
 
 
+def test_bf16_folding_keeps_channels_last_through_concatenations() -> None:
+    # The shipped graph's .contiguous() before each cat turned every later pooling and
+    # convolution NCHW (bf16 average pooling ~6x slower); the fold drops them.
+    net = torch.jit.script(_Branches().eval())
+    x = torch.randn(2, 3, 9, 11).to(torch.bfloat16, memory_format=torch.channels_last)
+    with torch.inference_mode():
+        plain = net(x)
+        got = fold_for_cpu(net, torch.bfloat16)(x)
+    assert plain.is_contiguous() and not plain.is_contiguous(memory_format=torch.channels_last)
+    assert got.is_contiguous(memory_format=torch.channels_last) and not got.is_contiguous()
+    assert _rel(got, plain) < 0.02
+
+
 @pytest.mark.parametrize(
     ("module", "message"),
     [(_Shared, "feeds more than"), (_ComputedScale, "non-constant"),
@@ -138,6 +166,9 @@ def test_fid_network_folded_agrees_with_the_plain_graph(nets, images) -> None:
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
     assert np.abs(a - b).max() > 0  # a different graph ran (float rounding differs)
     assert fused.extractor_id == plain.extractor_id + ":folded"
+    ids = {MetricInputs(precision=p, networks={"inception": fused}).extractor_id()
+           for p in ("bf16", "fp32")}  # fmt: skip
+    assert ids == {fused.extractor_id, fused.extractor_id + ":bf16:cl"}  # caches kept apart
 
 
 @pytest.mark.slow
