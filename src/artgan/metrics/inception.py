@@ -13,8 +13,8 @@ FID code, cut at pool3 (2048-d, no logits). Preprocessing matches that package's
    ``nv_bilinear``, from NVIDIA's StyleGAN2-ADA metrics;
 3. ``(x - 128) / 128``, i.e. [-1, 0.9921875] (``INPUT_RANGE_TF``), into the network.
 
-On the CPU the graph runs BatchNorm-folded (``inception_fold.py``: oneDNN in fp32, bf16
-weights under bf16 autocast), which computes the same features up to float rounding.
+On the CPU the graph runs BatchNorm-folded (``inception_fold.py``: channels_last, fp32
+or bf16 weights as the precision asks), which computes the same features up to float rounding.
 
 IS needs the classifier, which no offline package ships: see ``inception_score.py``.
 """
@@ -132,7 +132,9 @@ class InceptionFeatures(nn.Module):
     def extractor_id(self) -> str:
         """Weights, preprocessing and, where it runs, the folded graph (a cache key)."""
         cpu = next(self.net.parameters()).device.type == "cpu"
-        return self._id + (":folded" if self.fused and cpu else "")
+        # ":folded-cl": the channels_last folded graphs (since 2026-12-05); features
+        # moved by ~1e-6 (fp32) and ~1e-3 (bf16) from the earlier ":folded" ones.
+        return self._id + (":folded-cl" if self.fused and cpu else "")
 
     def train(self, mode: bool = True) -> InceptionFeatures:
         # A metric network never trains; keep it in eval whatever a parent module asks.
@@ -148,8 +150,8 @@ class InceptionFeatures(nn.Module):
             torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
         )
         net = self._folded_net(torch.bfloat16 if bf16 else torch.float32)
-        if bf16 and net is not self.net:  # the folded bf16 graph takes bf16 channels_last
-            x = x.to(torch.bfloat16, memory_format=torch.channels_last)
+        if net is not self.net:  # the folded graphs take channels_last in their dtype
+            x = x.to(torch.bfloat16 if bf16 else x.dtype, memory_format=torch.channels_last)
         return net(x).double()
 
     def _folded_net(self, dtype: torch.dtype) -> nn.Module:

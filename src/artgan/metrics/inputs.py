@@ -67,10 +67,7 @@ class MetricInputs:
     def extractor_id(self, extractor: Extractor = "inception") -> str:
         """The feature extractor and its precision, as cache keys and reports name it."""
         bf16 = self._precision(extractor) == "bf16"
-        # ":cl": the bf16 graph keeps channels_last through its concatenations (since
-        # 2026-12-05, inception_fold.py), which moves features by ~1e-3; older caches are
-        # not reused for it.
-        return self._net(extractor).extractor_id + (":bf16:cl" if bf16 else "")
+        return self._net(extractor).extractor_id + (":bf16" if bf16 else "")
 
     def stats(self, which: ImageSetName, extractor: Extractor = "inception") -> ReferenceStats:
         """Features ``[N, D]`` of one set with their mean and covariance (memoised)."""
