@@ -151,7 +151,7 @@ class InceptionFeatures(nn.Module):
         )
         net = self._folded_net(torch.bfloat16 if bf16 else torch.float32)
         if net is not self.net:  # the folded graphs take channels_last in their dtype
-            x = x.to(torch.bfloat16 if bf16 else x.dtype, memory_format=torch.channels_last)
+            x = x.to(torch.bfloat16 if bf16 else torch.float32, memory_format=torch.channels_last)
         return net(x).double()
 
     def _folded_net(self, dtype: torch.dtype) -> nn.Module:
