@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from artgan.errors import ArtganError
 from artgan.io.weights import find_weights
-from artgan.metrics.inception_fold import fold_for_cpu
+from artgan.metrics.inception_fold import fold_for_cpu, folded_input
 
 INCEPTION_ENV = "ARTGAN_INCEPTION_WEIGHTS"
 FEATURE_FILE = "default_1.pt"
@@ -149,9 +149,10 @@ class InceptionFeatures(nn.Module):
         bf16 = (
             torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
         )
-        net = self._folded_net(torch.bfloat16 if bf16 else torch.float32)
-        if net is not self.net:  # the folded graphs take channels_last in their dtype
-            x = x.to(torch.bfloat16 if bf16 else torch.float32, memory_format=torch.channels_last)
+        dtype = torch.bfloat16 if bf16 else torch.float32
+        net = self._folded_net(dtype)
+        if net is not self.net:
+            x = folded_input(x, dtype)
         return net(x).double()
 
     def _folded_net(self, dtype: torch.dtype) -> nn.Module:

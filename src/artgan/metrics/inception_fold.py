@@ -64,6 +64,12 @@ def fold_for_cpu(
     return frozen
 
 
+def folded_input(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """``x`` ``[B, 3, H, W]`` as the folded graph for ``dtype`` takes it: that dtype,
+    channels_last."""
+    return x.to(dtype, memory_format=torch.channels_last)
+
+
 def _constant(value: torch._C.Value) -> object:
     """The constant behind a graph input (None for a constant None); ValueError if the
     input is computed, which ``toIValue`` alone would also report as None."""
@@ -121,8 +127,7 @@ def _check_probe(net: torch.jit.ScriptModule, folded: torch.jit.ScriptModule,
     x = x * 2 - 1
     with torch.inference_mode():
         expected = net(x).double()
-        xd = x.to(dtype, memory_format=torch.channels_last)
-        got = folded(xd).double()
+        got = folded(folded_input(x, dtype)).double()
     if got.shape != expected.shape:
         raise ValueError(f"the folded graph's output is {tuple(got.shape)}, not "
                          f"{tuple(expected.shape)}")  # fmt: skip
