@@ -30,9 +30,10 @@ BENCHES = [
     ("metric extraction speed and bf16 FID drift", "bench_metrics.py",
      ["--n", "1000", "--speed-images", "100"],
      ["--n", "100", "--speed-images", "40"]),
-    ("training throughput beside background loads (cpu, training, memory)", "bench_busy.py",
-     [], ["--workloads", "dcgan@32", "--policies", "2:PASSIVE", "--steps", "2",
-          "--memory-gb", "1"]),
+    ("training throughput beside background loads (cpu, training, memory, io)",
+     "bench_busy.py", ["--steps", "8"],
+     ["--workloads", "dcgan@32", "--policies", "auto:PASSIVE", "--steps", "2",
+      "--memory-gb", "1"]),
 ]  # fmt: skip
 OUTPUTS = [
     "trainer_throughput.md",

@@ -16,6 +16,7 @@ import torch
 
 from artgan.errors import ArtganError
 from artgan.runtime.distributed import Shard, env_world, init_distributed
+from artgan.runtime.threads import ThreadGovernor
 
 
 def default_threads() -> int:
@@ -49,6 +50,7 @@ class Runtime:
     precision: str  # fp32 | bf16
     channels_last: bool
     shard: Shard = field(default_factory=Shard)  # data-parallel rank (artgan.distributed)
+    governor: ThreadGovernor | None = None  # fewer threads while the CPU is busy (threads 0)
 
     @property
     def memory_format(self) -> torch.memory_format:
@@ -61,7 +63,20 @@ class Runtime:
         why = ""
         if asked == "auto":
             why = " (auto: native bf16)" if self.precision == "bf16" else " (auto: no native bf16)"
-        return f"{self.device.type}, {self.precision}{why}, {torch.get_num_threads()} threads"
+        adapt = " (fewer while the machine is busy)" if self.governor else ""
+        return (
+            f"{self.device.type}, {self.precision}{why}, {torch.get_num_threads()} threads{adapt}"
+        )
+
+    def step_took(self, seconds: float) -> str | None:
+        """Tell the thread governor how long a training step took; a line to show when it
+        changed the thread count."""
+        if self.governor is None or (n := self.governor.observe(seconds)) is None:
+            return None
+        torch.set_num_threads(n)
+        if n < self.governor.full:
+            return f"threads: {n} (steps slowed down: another process is using the cores)"
+        return f"threads: {n} (trying all cores again)"
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "bf16":
@@ -132,4 +147,7 @@ def setup_runtime(
         torch.set_num_threads(n)
     precision = resolve_precision(precision, dev)
     shard = init_distributed(dev) if distributed else Shard()
-    return Runtime(dev, precision, channels_last, shard)
+    # A thread count the user set is kept (and with it bit-exact arithmetic); ranks of a
+    # multi-process run wait for each other, so their step times say nothing of the load.
+    adapt = threads == 0 and dev.type == "cpu" and n > 1 and shard.world == 1
+    return Runtime(dev, precision, channels_last, shard, ThreadGovernor(n) if adapt else None)

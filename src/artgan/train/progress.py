@@ -7,6 +7,7 @@ the step and images/s beside it.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -35,6 +36,11 @@ class TrainProgress:
             self.bar.update(max(0, min(round(train_seconds), self.bar.total) - self.bar.n))
         else:
             self.bar.update(1)
+
+    def note(self, line: str | None) -> None:
+        """Print ``line`` (if any) above the bar, even when the bar is off."""
+        if line:
+            tqdm.write(line, file=sys.stderr)
 
     def postfix(self, **values: Any) -> None:
         if self.by_time:

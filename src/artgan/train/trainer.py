@@ -140,10 +140,6 @@ class Trainer:
     def data_info(self) -> dict[str, Any]:
         return data_info(self.dataset, self.train_idx, self.test_idx)
 
-    def _write_run_files(self) -> None:
-        write_run_files(self.run_dir, self.cfg, self.dataset, self.train_idx, self.test_idx,
-                        str(self.rt.device))  # fmt: skip
-
     # ------------------------------------------------------------------- outputs
     def save_checkpoint(self) -> Path:
         """Rank 0 writes; every rank gets the path. Weights that are no longer finite are
@@ -224,7 +220,8 @@ class Trainer:
         cfg = self.cfg.train
         end = cfg.steps if until_step is None else until_step
         if self.main:
-            self._write_run_files()
+            write_run_files(self.run_dir, self.cfg, self.dataset, self.train_idx,
+                            self.test_idx, str(self.rt.device))  # fmt: skip
             self.log.begin(self.state.step)
         last_ckpt: Path | None = None
         quiet = not (cfg.progress and self.main)
@@ -238,7 +235,9 @@ class Trainer:
                 out = self._step(self.state, self.batches.get, self.rt, self.objective)  # type: ignore[arg-type]
                 if self.rt.device.type == "cuda":  # time the work, not the kernel launches
                     torch.cuda.synchronize(self.rt.device)
-                self.state.train_seconds += time.perf_counter() - ts
+                took = time.perf_counter() - ts
+                self.state.train_seconds += took
+                bar.note(self.rt.step_took(took))  # fewer threads while the CPU is busy
                 step = self.state.step
                 bar.update(step, self.state.train_seconds)
                 # Ranks must agree on when to stop (their collectives pair up), and
@@ -293,7 +292,7 @@ class Trainer:
         row = {"step": self.state.step, **{k: float(v) for k, v in out.items()}}
         row["img_per_s"] = imgs / dt
         row["s_per_step"] = dt / max(n_steps, 1)
-        row["train_seconds"] = self.state.train_seconds
+        row["train_seconds"], row["threads"] = self.state.train_seconds, torch.get_num_threads()
         row["time"] = time.time()
         if self.main:
             self.log.append(row)
