@@ -192,9 +192,10 @@ def _markdown(result: dict) -> str:
     lines = [
         f"# Training throughput on a busy machine ({result['machine']})\n",
         f"Seconds per training step ({result.get('precision', 'fp32')}, median of the timed "
-        "steps) idle and beside each background load; `× idle` is throughput relative to the "
-        "same policy idle, measured back to back. Target: ≥ 0.40 under every load, and a "
-        "default policy's idle step within 5 % of the best policy's (`idle cost`). `steal` "
+        f"steps, median of {result.get('rounds', 1)} round(s)) idle and beside each "
+        "background load; `× idle` is throughput relative to the same policy idle, "
+        "measured back to back. Target: ≥ 0.40 under every load, and a default policy's "
+        "idle step within 5 % of the best policy's (`idle cost`). `steal` "
         "is the largest share of CPU time the hypervisor gave to other machines during any "
         "row of the policy (a load no process inside this machine can control).\n",
         "| workload | threads | OMP_WAIT_POLICY | allocator | "
@@ -202,17 +203,19 @@ def _markdown(result: dict) -> str:
         + " | worst × idle | idle cost | faults / step idle (major) | steal |",
         "|---|---|---|---|" + "---|" * len(LOADS) + "---|---|---|---|",
     ]
-    groups: dict[tuple, dict[str, dict]] = {}
+    groups: dict[tuple, dict[str, list[dict]]] = {}
     for r in result["rows"]:
         threads = r.get("threads_set", r["threads"]) or "auto"
         key = (r["workload"], threads, r["policy"], r.get("allocator", "glibc"))
-        groups.setdefault(key, {})[r["load"]] = r
+        groups.setdefault(key, {}).setdefault(r["load"], []).append(r)
+    med = statistics.median
     best_idle: dict[str, float] = {}
     for (w, *_), rows in groups.items():
         if "idle" in rows:
-            best_idle[w] = min(best_idle.get(w, float("inf")), rows["idle"]["s_per_step"])
+            idle_s = med(r["s_per_step"] for r in rows["idle"])
+            best_idle[w] = min(best_idle.get(w, float("inf")), idle_s)
     for (w, t, p, alloc), rows in groups.items():
-        by = {k: r["s_per_step"] for k, r in rows.items()}
+        by = {k: med(r["s_per_step"] for r in rs) for k, rs in rows.items()}
         idle = by.get("idle")
         cells = [
             (
@@ -224,12 +227,12 @@ def _markdown(result: dict) -> str:
         ]  # fmt: skip (a load not measured keeps its column)
         worst = min((idle / v for k, v in by.items() if k != "idle"), default=float("nan"))
         cost = f"{idle / best_idle[w] - 1:+.1%}" if idle else "–"
-        r_idle = rows.get("idle", {})
         faults = "–"
-        if r_idle:
-            major = r_idle.get("major_faults_per_step", 0)
-            faults = f"{r_idle['minor_faults_per_step']:,.0f} ({major:,.0f})"
-        steal = max(r.get("steal", 0.0) for r in rows.values())
+        if r_idle := rows.get("idle"):
+            minor = med(r["minor_faults_per_step"] for r in r_idle)
+            major = med(r.get("major_faults_per_step", 0) for r in r_idle)
+            faults = f"{minor:,.0f} ({major:,.0f})"
+        steal = max(r.get("steal", 0.0) for rs in rows.values() for r in rs)
         lines.append(f"| {w} | {t} | {p} | {alloc} | " + " | ".join(cells)
                      + f" | {worst:.2f} | {cost} | {faults} | {steal:.1%} |")  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -248,6 +251,9 @@ def main() -> int:
                     "artgan's default, all cores and fewer while steps are slow)")  # fmt: skip
     ap.add_argument("--loads", default=",".join(LOADS))
     ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure every row this many times (interleaved); the table "
+                    "shows the medians")  # fmt: skip
     ap.add_argument("--memory-gb", type=float, default=4.0)
     ap.add_argument("--out", default=str(HERE / "results"))
     ap.add_argument("--measure", help=argparse.SUPPRESS)
@@ -280,16 +286,18 @@ def main() -> int:
         policies.append((pol, n, policy, alloc[0] if alloc else "glibc"))
     rows = []
     for workload in a.workloads.split(","):
-        for pol, threads, policy, allocator in policies:
-            for load in loads:
-                row = measure(workload, threads, policy, load, a.steps, a.memory_gb,
-                              allocator, str(out), a.precision)  # fmt: skip
-                rows.append(row)
-                print(f"{workload} {pol} {load}: {row['s_per_step']:.3f} s/step, "
-                      f"{row['minor_faults_per_step']:,.0f} faults/step", flush=True)  # fmt: skip
+        for rnd in range(a.rounds):  # rounds interleave the policies: drift hits all alike
+            for pol, threads, policy, allocator in policies:
+                for load in loads:
+                    row = measure(workload, threads, policy, load, a.steps, a.memory_gb,
+                                  allocator, str(out), a.precision)  # fmt: skip
+                    rows.append({**row, "round": rnd})
+                    faults = row["minor_faults_per_step"]
+                    print(f"{workload} {pol} {load}: {row['s_per_step']:.3f} s/step, "
+                          f"{faults:,.0f} faults/step", flush=True)  # fmt: skip
     from artgan.runtime import cpu_name  # after the measurements: the parent stays light
 
-    result = {"benchmark": "busy_machine", "rows": rows, "steps": a.steps,
+    result = {"benchmark": "busy_machine", "rows": rows, "steps": a.steps, "rounds": a.rounds,
               "memory_gb": a.memory_gb, "date": time.strftime("%Y-%m-%d %H:%M"),
               "machine": f"{cpu_name()}, {os.cpu_count()} cpus",
               "precision": "/".join(sorted({r["precision"] for r in rows}))}  # fmt: skip

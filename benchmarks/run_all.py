@@ -1,6 +1,6 @@
 """Run every benchmark in one go and collect their markdown summaries.
 
-    python benchmarks/run_all.py [--quick] [--run RUN]
+    python benchmarks/run_all.py [--quick] [--run RUN] [--assemble]
 
 Each benchmark measures its ratios within one run (the machine is noisy); this script
 only runs them one after another and writes ``benchmarks/results/SUMMARY.md``. Sizes
@@ -51,6 +51,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--run", help="a trained run: also measure its int8 ONNX export")
+    ap.add_argument("--assemble", action="store_true",
+                    help="run nothing: rebuild SUMMARY.md from the tables already there (after "
+                    "rerunning one benchmark alone)")  # fmt: skip
     a = ap.parse_args()
     # bench_int8 runs last: a run folder it cannot read must fail now, not after the rest
     if a.run and not all((Path(a.run) / f).exists() for f in ("config.yaml", "checkpoints")):
@@ -60,7 +63,7 @@ def main() -> int:
     # A quick run must not overwrite the full results.
     results = HERE / "results" / ("quick" if a.quick else "")
     int8 = [(INT8[0], INT8[1], [a.run, *INT8[2]], [a.run, *INT8[3]])] if a.run else []
-    for title, script, full, quick in [*BENCHES, *int8]:
+    for title, script, full, quick in [] if a.assemble else [*BENCHES, *int8]:
         print(f"== {title}", flush=True)
         t = time.perf_counter()
         sizes = quick if a.quick else full
@@ -71,7 +74,8 @@ def main() -> int:
             return 1
         print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
     parts = ["# Benchmark summary\n"]
-    for name in OUTPUTS + (["int8.md"] if a.run else []):  # no stale int8 table otherwise
+    with_int8 = a.run or (a.assemble and (results / "int8.md").is_file())
+    for name in OUTPUTS + (["int8.md"] if with_int8 else []):  # no stale int8 table otherwise
         path = results / name
         if path.is_file():
             parts.append(path.read_text())

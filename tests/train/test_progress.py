@@ -1,10 +1,17 @@
-"""The progress bar counts steps, or the seconds of a wall-clock budget."""
+"""The progress bar counts steps, or the seconds of a wall-clock budget; the trainer
+feeds the thread governor and says when it changed the thread count."""
 
 from __future__ import annotations
 
 import io
+import json
 
+import torch
+
+from artgan.runtime import device as device_mod
+from artgan.train import Trainer
 from artgan.train.progress import TrainProgress
+from helpers import THREADS, tiny_config
 
 
 def _bar_text(p: TrainProgress) -> str:
@@ -28,3 +35,38 @@ def test_a_step_budget_counts_steps():
         for s in range(1, 4):
             p.update(s, 0.5 * s)
         assert p.bar.n == 3 and p.bar.total == 40 and p.bar.unit == "step"
+
+
+class _Governor:
+    """Stands in for ThreadGovernor: records the step times, asks for 1 thread at the
+    third step."""
+
+    full = 2
+
+    def __init__(self) -> None:
+        self.seen: list[float] = []
+
+    def observe(self, seconds: float) -> int | None:
+        self.seen.append(seconds)
+        return 1 if len(self.seen) == 3 else None
+
+
+def test_the_trainer_feeds_the_governor_and_logs_the_threads(tmp_path, tiny_data, capsys,
+                                                             monkeypatch):  # fmt: skip
+    before = torch.get_num_threads()
+    monkeypatch.setattr(device_mod, "default_threads", lambda: 2)
+    try:
+        trainer = Trainer(tiny_config({"train": {"threads": 0}}), tmp_path / "auto",
+                          dataset=tiny_data)  # fmt: skip
+        assert trainer.rt.governor is not None  # threads left to artgan adapt
+        gov = trainer.rt.governor = _Governor()
+        trainer.fit()
+        rows = [json.loads(line) for line in (tmp_path / "auto" / "metrics.jsonl").open()]
+        threads = [r["threads"] for r in rows if "loss_g" in r]
+        assert len(gov.seen) == 4 and all(t > 0 for t in gov.seen)
+        assert threads == [2, 2, 1, 1]  # logged each step (log_every 1)
+        assert "threads: 1 (steps slowed down" in capsys.readouterr().err
+        pinned = Trainer(tiny_config(), tmp_path / "pinned", dataset=tiny_data)
+        assert pinned.rt.governor is None and torch.get_num_threads() == THREADS
+    finally:
+        torch.set_num_threads(before)

@@ -137,7 +137,9 @@ def _fit(
                 terms["total"].backward()
                 opt.step()
                 step += 1
-                spent += time.perf_counter() - t
+                took = time.perf_counter() - t
+                spent += took
+                bar.note(rt.step_took(took))  # fewer threads while the CPU is busy
                 bar.update(step, spent)
                 if step == 1 or step % 50 == 0 or step == end:
                     row = {"step": step, **{k: float(v.detach()) for k, v in terms.items()}}
