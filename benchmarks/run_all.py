@@ -12,6 +12,7 @@ FID and buys in speed (``bench_int8.py``), which needs trained weights.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -73,7 +74,13 @@ def main() -> int:
             print(f"error: {script} failed (exit status {code})", file=sys.stderr)
             return 1
         print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
-    parts = ["# Benchmark summary\n"]
+    from artgan.runtime import cpu_name  # after the benchmarks: this process stays light
+
+    cmd = "python benchmarks/run_all.py" + (" --quick" if a.quick else "") + (
+        f" --run {a.run}" if a.run else "")  # fmt: skip
+    parts = [f"# Benchmark summary\n\n{cpu_name()}, {os.cpu_count()} CPUs; each table says "
+             f"when it was measured. Made by `{cmd}` (tables rerun alone since then are "
+             "put together with `--assemble`).\n"]  # fmt: skip
     with_int8 = a.run or (a.assemble and (results / "int8.md").is_file())
     for name in OUTPUTS + (["int8.md"] if with_int8 else []):  # no stale int8 table otherwise
         path = results / name
