@@ -157,6 +157,7 @@ def _result(a: argparse.Namespace, data, rt, speed: dict, n_speed: int, half: in
         "machine": platform.machine(),
         "processor": cpu_name(),
         "torch": torch.__version__,
+        "date": time.strftime("%Y-%m-%d %H:%M"),
         "images_per_s": speed,
         "speedup_vs_fp32": {k: v / speed[mode_name(*MODES[0])] for k, v in speed.items()},
         "drift_n": 2 * half,

@@ -12,6 +12,7 @@ FID and buys in speed (``bench_int8.py``), which needs trained weights.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -48,6 +49,15 @@ INT8 = ("int8 ONNX export: speed and FID cost", "bench_int8.py", ["--n", "1000",
         ["--n", "50", "--ref-n", "50", "--reps", "3", "--rounds", "1"])  # fmt: skip
 
 
+def _measured(table: Path) -> str:
+    """When the benchmark behind ``table`` ran: the ``date`` its JSON records (file times
+    say nothing after a checkout)."""
+    try:
+        return json.loads(table.with_suffix(".json").read_text())["date"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "(date not recorded)"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -78,14 +88,14 @@ def main() -> int:
 
     cmd = "python benchmarks/run_all.py" + (" --quick" if a.quick else "") + (
         f" --run {a.run}" if a.run else "")  # fmt: skip
-    parts = [f"# Benchmark summary\n\n{cpu_name()}, {os.cpu_count()} CPUs; each table says "
-             f"when it was measured. Made by `{cmd}` (tables rerun alone since then are "
-             "put together with `--assemble`).\n"]  # fmt: skip
     with_int8 = a.run or (a.assemble and (results / "int8.md").is_file())
-    for name in OUTPUTS + (["int8.md"] if with_int8 else []):  # no stale int8 table otherwise
-        path = results / name
-        if path.is_file():
-            parts.append(path.read_text())
+    names = [n for n in OUTPUTS + (["int8.md"] if with_int8 else [])  # no stale int8 table
+             if (results / n).is_file()]  # fmt: skip
+    written = ", ".join(f"{n} {_measured(results / n)}" for n in names)
+    parts = [f"# Benchmark summary\n\n{cpu_name()}, {os.cpu_count()} CPUs. Made by `{cmd}` "
+             "(a table rerun alone afterwards is put together with `--assemble`); "
+             f"measured: {written}.\n"]  # fmt: skip
+    parts += [(results / n).read_text() for n in names]
     (results / "SUMMARY.md").write_text("\n".join(parts))
     print(f"wrote {results / 'SUMMARY.md'}")
     return 0
