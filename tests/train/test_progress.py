@@ -41,10 +41,8 @@ class _Governor:
     """Stands in for ThreadGovernor: records the step times, asks for 1 thread at the
     third step."""
 
-    full = 2
-
-    def __init__(self) -> None:
-        self.seen: list[float] = []
+    def __init__(self, full: int) -> None:
+        self.full, self.seen = full, []
 
     def observe(self, seconds: float) -> int | None:
         self.seen.append(seconds)
@@ -55,11 +53,12 @@ def test_the_trainer_feeds_the_governor_and_logs_the_threads(tmp_path, tiny_data
                                                              monkeypatch):  # fmt: skip
     before = torch.get_num_threads()
     monkeypatch.setattr(device_mod, "default_threads", lambda: 2)
+    monkeypatch.setattr(device_mod, "ThreadGovernor", _Governor)
     try:
         trainer = Trainer(tiny_config({"train": {"threads": 0}}), tmp_path / "auto",
                           dataset=tiny_data)  # fmt: skip
-        assert trainer.rt.governor is not None  # threads left to artgan adapt
-        gov = trainer.rt.governor = _Governor()
+        gov = trainer.rt.governor  # threads left to artgan adapt
+        assert isinstance(gov, _Governor) and gov.full == 2
         trainer.fit()
         rows = [json.loads(line) for line in (tmp_path / "auto" / "metrics.jsonl").open()]
         threads = [r["threads"] for r in rows if "loss_g" in r]
