@@ -94,7 +94,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="onnx: the generator (and encoder) as ONNX graphs plus "
                    "NAME.onnx.json (the latent layout) for artgan generate NAME.onnx")  # fmt: skip
     e.add_argument("--int8", action="store_true",
-                   help="with --format onnx: the generator quantised to int8 (static; "
-                   "activation ranges calibrated on seeds 0-63; smaller and, on CPUs with "
-                   "int8 instructions, faster; FID cost: benchmarks/bench_int8.py)")  # fmt: skip
+                   help="with --format onnx: the generator's convolutions quantised to "
+                   "int8 (static; activation ranges calibrated on seeds 0-63; smaller and "
+                   "faster, at a measured FID cost: benchmarks/bench_int8.py)")  # fmt: skip
     e.set_defaults(func=run_export)
