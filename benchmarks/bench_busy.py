@@ -233,8 +233,9 @@ def _markdown(result: dict) -> str:
             major = med(r.get("major_faults_per_step", 0) for r in r_idle)
             faults = f"{minor:,.0f} ({major:,.0f})"
         steal = max(r.get("steal", 0.0) for rs in rows.values() for r in rs)
+        worst_cell = f"{worst:.2f}" if worst == worst else "–"  # nan: no load measured
         lines.append(f"| {w} | {t} | {p} | {alloc} | " + " | ".join(cells)
-                     + f" | {worst:.2f} | {cost} | {faults} | {steal:.1%} |")  # fmt: skip
+                     + f" | {worst_cell} | {cost} | {faults} | {steal:.1%} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
