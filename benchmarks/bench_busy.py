@@ -53,6 +53,7 @@ def _measure_child(workload: str, steps: int, precision: str) -> None:
     import torch
 
     from artgan.runtime import resolve_precision, setup_runtime
+    from artgan.runtime.threads import cpu_ticks  # steal: a load no process here controls
     from bench_models import prepare  # benchmarks/ is on sys.path
 
     name, res = workload.split("@")
@@ -72,25 +73,15 @@ def _measure_child(workload: str, steps: int, precision: str) -> None:
     # a training meets a load for hundreds of steps, the timed steps are its steady state
     for _ in range(3 * rt.governor.window + 2 if rt.governor else 1):
         timed()
-    r0, cpu0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_times()
+    r0, cpu0 = resource.getrusage(resource.RUSAGE_SELF), cpu_ticks()
     times = [timed() for _ in range(steps)]
-    r1, cpu1 = resource.getrusage(resource.RUSAGE_SELF), _cpu_times()
+    r1, cpu1 = resource.getrusage(resource.RUSAGE_SELF), cpu_ticks()
     d = [b - a for a, b in zip(cpu0, cpu1, strict=True)]
     print(json.dumps({"s_per_step": statistics.median(times), "threads": torch.get_num_threads(),
                       "precision": resolve_precision(precision, torch.device("cpu")),
                       "minor_faults_per_step": (r1.ru_minflt - r0.ru_minflt) / steps,
                       "major_faults_per_step": (r1.ru_majflt - r0.ru_majflt) / steps,
                       "steal": d[7] / max(sum(d[:8]), 1) if len(d) > 7 else 0.0}))  # fmt: skip
-
-
-def _cpu_times() -> list[int]:
-    """The machine's CPU time counters (user … steal, in ticks) from /proc/stat; none off
-    Linux. Steal is time a virtual CPU was ready but the hypervisor ran someone else: a
-    load artgan cannot see or control from inside the machine."""
-    try:
-        return [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    except (OSError, ValueError):
-        return []
 
 
 def _train_load(precision: str) -> None:
@@ -117,9 +108,14 @@ def _memory_load(gb: float) -> None:
         i += 1
 
 
+def _io_file(folder: str, pid: int) -> Path:
+    """Where the io load of process ``pid`` writes."""
+    return Path(folder) / f".bench_busy_io_{pid}"
+
+
 def _io_load(folder: str) -> None:
     block = os.urandom(2**20)
-    path = Path(folder) / f".bench_busy_io_{os.getpid()}"
+    path = _io_file(folder, os.getpid())
     try:
         while True:
             with path.open("wb") as f:
@@ -182,8 +178,7 @@ def measure(workload: str, threads: int, policy: str, load: str, steps: int, gb:
         if proc is not None:
             proc.kill()
             proc.wait()
-            for f in Path(folder).glob(f".bench_busy_io_{proc.pid}"):
-                f.unlink()
+            _io_file(folder, proc.pid).unlink(missing_ok=True)  # SIGKILL skipped its own
     return {"workload": workload, "policy": policy, "allocator": alloc, "load": load, **row,
             "threads_set": threads}  # fmt: skip
 

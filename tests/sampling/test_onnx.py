@@ -21,6 +21,7 @@ from artgan.models import get_model, latents_for_seeds, model_names
 from artgan.runtime import Runtime
 from artgan.sampling import export_generator, generate, load_generator
 from artgan.sampling.onnx import OnnxGenerator, export_onnx
+from artgan.sampling.onnx_quant import CONV_OPS
 from artgan.studio.engine import Recipe, StudioEngine
 from artgan.train import Trainer
 from helpers import TINY_TRAIN, tiny_config
@@ -158,7 +159,7 @@ def _conv_weight_types(graph) -> list[int]:
     made_by = {o: n for n in graph.node for o in n.output}
     types = []
     for node in graph.node:
-        if node.op_type in ("Conv", "ConvTranspose"):
+        if node.op_type in CONV_OPS:
             w = node.input[1]
             if w in made_by and made_by[w].op_type == "DequantizeLinear":
                 w = made_by[w].input[0]

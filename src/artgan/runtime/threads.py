@@ -25,6 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def cpu_ticks(stat: Path = Path("/proc/stat")) -> list[int]:
+    """The machine's CPU time counters (user, nice, system, idle, iowait, irq, softirq,
+    steal, …; clock ticks) from ``/proc/stat``'s first line; ``[]`` where it cannot be
+    read (not Linux). Steal is time a virtual CPU was ready while the hypervisor ran
+    another machine."""
+    try:
+        return [int(v) for v in stat.read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return []
+
+
 class OtherLoad:
     """Cores' worth of CPU time that other processes (and the hypervisor's steal) used
     since the last call: the machine's busy time (``/proc/stat``) less this process's
@@ -35,8 +46,10 @@ class OtherLoad:
         self._last = self._read()
 
     def _read(self) -> tuple[float, float, float] | None:
+        ticks = cpu_ticks(self.stat)[:8]
+        if len(ticks) < 5:
+            return None
         try:
-            ticks = [int(v) for v in self.stat.read_text().split("\n", 1)[0].split()[1:9]]
             hz = os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, AttributeError):
             return None
