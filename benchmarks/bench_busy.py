@@ -266,6 +266,8 @@ def main() -> int:
         _memory_load(a.load_memory)
     if a.load_io:
         _io_load(a.load_io)
+    if a.steps < 1 or a.rounds < 1 or a.memory_gb <= 0:
+        sys.exit("error: --steps and --rounds must be at least 1, --memory-gb above 0")
     loads = a.loads.split(",")
     if bad := [x for x in loads if x not in LOADS]:
         sys.exit(f"error: unknown load '{bad[0]}' (choose from {', '.join(LOADS)})")
