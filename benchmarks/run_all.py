@@ -1,12 +1,13 @@
 """Run every benchmark in one go and collect their markdown summaries.
 
-    python benchmarks/run_all.py [--quick] [--run RUN] [--assemble]
+    python benchmarks/run_all.py [--quick] [--run RUN] [--assemble] [--out DIR]
 
 Each benchmark measures its ratios within one run (the machine is noisy); this script
 only runs them one after another and writes ``benchmarks/results/SUMMARY.md``. Sizes
 are chosen so the whole set takes about half an hour on a 2-core AVX2 CPU. With ``--run``
 (a trained run of a one-pass model) it also measures what the int8 ONNX export costs in
-FID and buys in speed (``bench_int8.py``), which needs trained weights.
+FID and buys in speed (``bench_int8.py``), which needs trained weights. ``--out`` keeps a
+second machine kind's tables apart (e.g. an AVX2-only CPU's beside a native-bf16 one's).
 """
 
 from __future__ import annotations
@@ -58,6 +59,19 @@ def _measured(table: Path) -> str:
         return "(date not recorded)"
 
 
+def _native_bf16(results: Path) -> bool:
+    """Whether the tables in ``results`` came from a CPU with native bf16: as the studio
+    benchmark recorded it (``--assemble`` may run on another machine), else this CPU."""
+    try:
+        return bool(json.loads((results / "studio_latency.json").read_text())["native_bf16"])
+    except (OSError, ValueError, KeyError, TypeError):
+        import torch
+
+        from artgan.runtime import native_bf16
+
+        return native_bf16(torch.device("cpu"))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -65,6 +79,8 @@ def main() -> int:
     ap.add_argument("--assemble", action="store_true",
                     help="run nothing: rebuild SUMMARY.md from the tables already there (after "
                     "rerunning one benchmark alone)")  # fmt: skip
+    ap.add_argument("--out", help="results folder (default: benchmarks/results, or its quick/ "
+                    "subfolder with --quick)")  # fmt: skip
     a = ap.parse_args()
     # bench_int8 runs last: a run folder it cannot read must fail now, not after the rest
     if a.run and not all((Path(a.run) / f).exists() for f in ("config.yaml", "checkpoints")):
@@ -72,7 +88,7 @@ def main() -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     # A quick run must not overwrite the full results.
-    results = HERE / "results" / ("quick" if a.quick else "")
+    results = Path(a.out) if a.out else HERE / "results" / ("quick" if a.quick else "")
     int8 = [(INT8[0], INT8[1], [a.run, *INT8[2]], [a.run, *INT8[3]])] if a.run else []
     for title, script, full, quick in [] if a.assemble else [*BENCHES, *int8]:
         print(f"== {title}", flush=True)
@@ -86,13 +102,15 @@ def main() -> int:
         print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
     from artgan.runtime import cpu_name  # after the benchmarks: this process stays light
 
+    bf16 = "native bf16" if _native_bf16(results) else "no native bf16 (fp32 only)"
+
     cmd = "python benchmarks/run_all.py" + (" --quick" if a.quick else "") + (
-        f" --run {a.run}" if a.run else "")  # fmt: skip
+        f" --run {a.run}" if a.run else "") + (f" --out {a.out}" if a.out else "")  # fmt: skip
     with_int8 = a.run or (a.assemble and (results / "int8.md").is_file())
     names = [n for n in OUTPUTS + (["int8.md"] if with_int8 else [])  # no stale int8 table
              if (results / n).is_file()]  # fmt: skip
     written = ", ".join(f"{n} {_measured(results / n)}" for n in names)
-    parts = [f"# Benchmark summary\n\n{cpu_name()}, {os.cpu_count()} CPUs. Made by `{cmd}` "
+    parts = [f"# Benchmark summary\n\n{cpu_name()}, {os.cpu_count()} CPUs, {bf16}. Made by `{cmd}` "
              "(a table rerun alone afterwards is put together with `--assemble`); "
              f"measured: {written}.\n"]  # fmt: skip
     parts += [(results / n).read_text() for n in names]
