@@ -4,10 +4,11 @@
 
 Each benchmark measures its ratios within one run (the machine is noisy); this script
 only runs them one after another and writes ``benchmarks/results/SUMMARY.md``. Sizes
-are chosen so the whole set takes about half an hour on a 2-core AVX2 CPU. With ``--run``
-(a trained run of a one-pass model) it also measures what the int8 ONNX export costs in
-FID and buys in speed (``bench_int8.py``), which needs trained weights. ``--out`` keeps a
-second machine kind's tables apart (e.g. an AVX2-only CPU's beside a native-bf16 one's).
+are chosen so the whole set takes about an hour on 2 cores (58 minutes on an AVX2-only
+EPYC, 2026-12-05). With ``--run`` (a trained run of a one-pass model) it also measures
+what the int8 ONNX export costs in FID and buys in speed (``bench_int8.py``), which
+needs trained weights. ``--out`` keeps a second machine kind's tables apart (e.g. an
+AVX2-only CPU's beside a native-bf16 one's).
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def main() -> int:
         return 2
     # A quick run must not overwrite the full results.
     results = Path(a.out) if a.out else HERE / "results" / ("quick" if a.quick else "")
+    if a.assemble and not results.is_dir():
+        print(f"error: --assemble: no results folder {results}", file=sys.stderr)
+        return 2
     int8 = [(INT8[0], INT8[1], [a.run, *INT8[2]], [a.run, *INT8[3]])] if a.run else []
     for title, script, full, quick in [] if a.assemble else [*BENCHES, *int8]:
         print(f"== {title}", flush=True)
