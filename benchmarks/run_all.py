@@ -51,26 +51,28 @@ INT8 = ("int8 ONNX export: speed and FID cost", "bench_int8.py", ["--n", "1000",
         ["--n", "50", "--ref-n", "50", "--reps", "3", "--rounds", "1"])  # fmt: skip
 
 
-def _measured(table: Path) -> str:
-    """When the benchmark behind ``table`` ran: the ``date`` its JSON records (file times
-    say nothing after a checkout)."""
+def _recorded(table: Path, key: str) -> object:
+    """A field the benchmark behind ``table`` saved in its JSON, None if absent: when and
+    where it measured (file times say nothing after a checkout, and ``--assemble`` may
+    run on another machine than the one measured)."""
     try:
-        return json.loads(table.with_suffix(".json").read_text())["date"]
+        return json.loads(table.with_suffix(".json").read_text())[key]
     except (OSError, ValueError, KeyError, TypeError):
-        return "(date not recorded)"
+        return None
 
 
-def _native_bf16(results: Path) -> bool:
-    """Whether the tables in ``results`` came from a CPU with native bf16: as the studio
-    benchmark recorded it (``--assemble`` may run on another machine), else this CPU."""
-    try:
-        return bool(json.loads((results / "studio_latency.json").read_text())["native_bf16"])
-    except (OSError, ValueError, KeyError, TypeError):
+def _machine(results: Path) -> str:
+    """The measured machine as the tables recorded it, else this one."""
+    from artgan.runtime import cpu_name, native_bf16
+
+    name = _recorded(results / "model_step_cost.md", "processor") or cpu_name()
+    bf16 = _recorded(results / "studio_latency.md", "native_bf16")
+    if bf16 is None:
         import torch
 
-        from artgan.runtime import native_bf16
-
-        return native_bf16(torch.device("cpu"))
+        bf16 = native_bf16(torch.device("cpu"))
+    return f"{name}, {os.cpu_count()} CPUs, " + (
+        "native bf16" if bf16 else "no native bf16 (fp32 only)")  # fmt: skip
 
 
 def main() -> int:
@@ -104,17 +106,15 @@ def main() -> int:
             print(f"error: {script} failed (exit status {code})", file=sys.stderr)
             return 1
         print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
-    from artgan.runtime import cpu_name  # after the benchmarks: this process stays light
-
-    bf16 = "native bf16" if _native_bf16(results) else "no native bf16 (fp32 only)"
-
     cmd = "python benchmarks/run_all.py" + (" --quick" if a.quick else "") + (
         f" --run {a.run}" if a.run else "") + (f" --out {a.out}" if a.out else "")  # fmt: skip
     with_int8 = a.run or (a.assemble and (results / "int8.md").is_file())
     names = [n for n in OUTPUTS + (["int8.md"] if with_int8 else [])  # no stale int8 table
              if (results / n).is_file()]  # fmt: skip
-    written = ", ".join(f"{n} {_measured(results / n)}" for n in names)
-    parts = [f"# Benchmark summary\n\n{cpu_name()}, {os.cpu_count()} CPUs, {bf16}. Made by `{cmd}` "
+    written = ", ".join(f"{n} {_recorded(results / n, 'date') or '(date not recorded)'}"
+                        for n in names)  # fmt: skip
+    # artgan (and torch) imported only now: this process stays light while benchmarks run
+    parts = [f"# Benchmark summary\n\n{_machine(results)}. Made by `{cmd}` "
              "(a table rerun alone afterwards is put together with `--assemble`); "
              f"measured: {written}.\n"]  # fmt: skip
     parts += [(results / n).read_text() for n in names]
