@@ -5,10 +5,11 @@
 Each benchmark measures its ratios within one run (the machine is noisy); this script
 only runs them one after another and writes ``benchmarks/results/SUMMARY.md``. Sizes
 are chosen so the whole set takes about an hour on 2 cores (58 minutes on an AVX2-only
-EPYC, 2026-12-05). With ``--run`` (a trained run of a one-pass model) it also measures
-what the int8 ONNX export costs in FID and buys in speed (``bench_int8.py``), which
-needs trained weights. ``--out`` keeps a second machine kind's tables apart (e.g. an
-AVX2-only CPU's beside a native-bf16 one's).
+EPYC, 2026-12-05, before the idle-cost benchmark's 10–15 minutes were added). With
+``--run`` (a trained run of a one-pass model) it also measures what the int8 ONNX
+export costs in FID and buys in speed (``bench_int8.py``), which needs trained weights.
+``--out`` keeps a second machine kind's tables apart (e.g. an AVX2-only CPU's beside a
+native-bf16 one's).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ BENCHES = [
      "bench_busy.py", ["--steps", "8"],
      ["--workloads", "dcgan@32", "--policies", "auto:PASSIVE", "--steps", "2",
       "--memory-gb", "1"]),
+    ("idle cost of auto threads (paired blocks in one process)", "bench_idle_cost.py", [],
+     ["--workloads", "dcgan@32", "--processes", "1", "--blocks", "2", "--per", "1"]),
 ]  # fmt: skip
 OUTPUTS = [
     "trainer_throughput.md",
@@ -46,6 +49,7 @@ OUTPUTS = [
     "studio_latency.md",
     "metrics_speed.md",
     "busy_machine.md",
+    "idle_cost.md",
 ]
 INT8 = ("int8 ONNX export: speed and FID cost", "bench_int8.py", ["--n", "1000", "--ref-n", "1000"],
         ["--n", "50", "--ref-n", "50", "--reps", "3", "--rounds", "1"])  # fmt: skip
@@ -80,8 +84,9 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--run", help="a trained run: also measure its int8 ONNX export")
     ap.add_argument("--assemble", action="store_true",
-                    help="run nothing: rebuild SUMMARY.md from the tables already there (after "
-                    "rerunning one benchmark alone)")  # fmt: skip
+                    help="run nothing: rebuild SUMMARY.md from the tables already there "
+                    "(after rerunning one benchmark alone), naming the command that "
+                    "measured them")  # fmt: skip
     ap.add_argument("--out", help="results folder (default: benchmarks/results, or its quick/ "
                     "subfolder with --quick)")  # fmt: skip
     a = ap.parse_args()
@@ -108,6 +113,11 @@ def main() -> int:
         print(f"   ({time.perf_counter() - t:.0f} s)", flush=True)
     cmd = "python benchmarks/run_all.py" + (" --quick" if a.quick else "") + (
         f" --run {a.run}" if a.run else "") + (f" --out {a.out}" if a.out else "")  # fmt: skip
+    made = results / "run_all.json"  # the command that measured, which --assemble keeps
+    if not a.assemble:
+        made.write_text(json.dumps({"command": cmd, "date": time.strftime("%Y-%m-%d %H:%M")}))
+    elif (recorded := _recorded(made, "command")) is not None:
+        cmd = str(recorded)
     with_int8 = a.run or (a.assemble and (results / "int8.md").is_file())
     names = [n for n in OUTPUTS + (["int8.md"] if with_int8 else [])  # no stale int8 table
              if (results / n).is_file()]  # fmt: skip

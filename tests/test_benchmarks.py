@@ -1,10 +1,13 @@
-"""The step-cost benchmark's helpers (benchmarks/bench_common.py): the DCGAN row each
-variant is held against, and the timing window that covers its lazy terms."""
+"""The benchmarks' helpers: the DCGAN row each variant is held against and the timing
+window that covers its lazy terms (bench_common.py); the idle-cost statistics and its
+paired measurement (bench_idle_cost.py)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -72,3 +75,67 @@ def test_timing_note_claims_the_flop_method_only_for_results_that_used_it() -> N
     assert "FLOP count, pays" not in mid and "FLOPs were counted on one step" in mid
     old = _timing_note({**base, "rows": [{}]})  # rounds could leave out the lazy terms
     assert "could leave out" in old and "at least" not in old
+
+
+def _procs(*ratios_per_process: list[float]) -> list[dict]:
+    """Processes whose governed blocks took ``ratio`` × their pinned partners."""
+    return [{"governed": [1.3 * r for r in rs], "pinned": [1.3] * len(rs)}
+            for rs in ratios_per_process]  # fmt: skip
+
+
+def test_idle_cost_is_the_geometric_mean_with_an_interval_around_it() -> None:
+    from bench_idle_cost import summarize, verdict
+
+    s = summarize(_procs([1.1] * 6, [1.1] * 6))
+    assert s["cost"] == pytest.approx(0.1) and s["ci95"] == pytest.approx([0.1, 0.1])
+    assert verdict(s) == "over" and s["governed_slower"] == 12 and s["pairs"] == 12
+    s = summarize(_procs([1.0, 1.0], [1.0]))
+    assert s["cost"] == pytest.approx(0.0) and verdict(s) == "within"
+    # x and 1/x cancel in a geometric mean (an arithmetic one would call it a cost)
+    s = summarize(_procs([1.25, 0.8] * 4))
+    assert s["cost"] == pytest.approx(0.0, abs=1e-12)
+    assert s["ci95"][0] < -0.05 < 0.05 < s["ci95"][1] and verdict(s) == "undecided"
+
+
+def test_idle_cost_interval_carries_the_process_to_process_spread() -> None:
+    from bench_idle_cost import summarize
+
+    # every block agrees within its process, the processes do not: the interval must not
+    # shrink to the blocks' (zero) spread
+    s = summarize(_procs([1.2] * 8, [0.85] * 8, [1.0] * 8))
+    lo, hi = s["ci95"]
+    assert lo <= -0.1 and hi >= 0.15 and s["per_process"] == pytest.approx([0.2, -0.15, 0.0])
+
+
+def test_idle_cost_child_times_both_arms_in_one_process() -> None:
+    from bench_idle_cost import measure
+
+    r = measure("dcgan@32", blocks=2, per=1, block_s=1.0, precision="fp32")
+    assert len(r["governed"]) == len(r["pinned"]) == 2 and min(r["pinned"]) > 0
+    # idle (or not), the governor keeps a count between one thread and the full team
+    assert r["governed_at_all"] == (r["full"] > 1) and all(
+        1 <= t <= r["full"] for t in r["threads"]
+    )
+
+
+def test_assemble_names_the_command_that_measured_not_its_own(tmp_path) -> None:
+    import json
+    import subprocess
+
+    table = tmp_path / "busy_machine"
+    table.with_suffix(".md").write_text("# a table\n")
+    table.with_suffix(".json").write_text(json.dumps({"date": "2026-12-06 01:04"}))
+    measured = "python benchmarks/run_all.py --run some/run --out elsewhere"
+    (tmp_path / "run_all.json").write_text(json.dumps({"command": measured}))
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "run_all.py"
+    cmd = [sys.executable, str(script), "--assemble", "--out", str(tmp_path)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    summary = (tmp_path / "SUMMARY.md").read_text()
+    assert f"Made by `{measured}`" in summary and "busy_machine.md 2026-12-06 01:04" in summary
+    assert "# a table" in summary
+    (tmp_path / "run_all.json").unlink()  # none recorded: the assembling command it is
+    subprocess.run(cmd, check=True, capture_output=True)
+    assert (
+        f"Made by `python benchmarks/run_all.py --out {tmp_path}`"
+        in (tmp_path / "SUMMARY.md").read_text()
+    )
