@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 import torch
@@ -148,6 +149,21 @@ def test_only_threads_left_to_artgan_adapt(monkeypatch) -> None:
         assert setup_runtime("cpu", "fp32", 2).governor is None  # the user's count is kept
         monkeypatch.setattr(device_mod, "default_threads", lambda: 1)
         assert setup_runtime("cpu", "fp32", 0).governor is None
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_more_threads_than_cores_are_kept_with_a_warning(monkeypatch) -> None:
+    before = torch.get_num_threads()
+    monkeypatch.setattr(device_mod.os, "cpu_count", lambda: 1)
+    try:
+        with pytest.warns(UserWarning, match="--threads 2 is more than this machine's 1 cores"):
+            rt = setup_runtime("cpu", "fp32", 2)
+        assert torch.get_num_threads() == 2 and rt.governor is None  # as the user asked
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # up to the cores: no warning
+            setup_runtime("cpu", "fp32", 1)
+            setup_runtime("cpu", "fp32", 0)
     finally:
         torch.set_num_threads(before)
 

@@ -143,6 +143,13 @@ def setup_runtime(
         dev = torch.device("cuda", env_world()[2])
         torch.cuda.set_device(dev)
     n = threads if threads > 0 else default_threads()
+    if threads > (cores := os.cpu_count() or 1):  # kept: the user asked, but say what it costs
+        warnings.warn(
+            f"--threads {threads} is more than this machine's {cores} cores: the threads "
+            "take turns on them and every operation waits for the slowest, so the work runs "
+            "slower, not faster; leave --threads out (all cores) or use at most the cores",
+            stacklevel=2,
+        )
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
     precision = resolve_precision(precision, dev)
