@@ -50,6 +50,7 @@ def _measure_child(workload: str, blocks: int, per: int, block_s: float, precisi
     import torch
 
     from artgan.runtime import setup_runtime
+    from artgan.runtime.threads import ThreadGovernor
     from bench_models import prepare  # benchmarks/ is on sys.path
 
     name, res = workload.split("@")
@@ -58,22 +59,24 @@ def _measure_child(workload: str, blocks: int, per: int, block_s: float, precisi
     full, gov = torch.get_num_threads(), rt.governor
     period = facts["lazy_period"]
 
-    def block(fed: bool) -> float:
-        torch.set_num_threads(gov.threads if fed and gov else full)
-        t0 = time.perf_counter()
-        for _ in range(per):
-            t = time.perf_counter()
-            step()
-            if fed:
-                rt.step_took(time.perf_counter() - t)
-        return (time.perf_counter() - t0) / per
-
-    warm = []  # the governor's 3 windows of 5 and a trial, fed as a training's first steps
-    for _ in range(-(-17 // period) * period):
+    def timed(fed: bool) -> float:
+        """One step's seconds, told to the governor in its arm (as the trainer tells it)."""
         t = time.perf_counter()
         step()
-        warm.append(time.perf_counter() - t)
-        rt.step_took(warm[-1])
+        took = time.perf_counter() - t
+        if fed:
+            rt.step_took(took)
+        return took
+
+    def block(fed: bool) -> float:
+        torch.set_num_threads(gov.threads if fed and gov else full)
+        t0 = time.perf_counter()  # around the whole block: the governor's bookkeeping counts
+        for _ in range(per):
+            timed(fed)
+        return (time.perf_counter() - t0) / per
+
+    # the governor's warm-up (three windows and a trial), fed as a training's first steps
+    warm = [timed(True) for _ in range(-(-(3 * ThreadGovernor.window + 2) // period) * period)]
     per = per or max(1, round(block_s / statistics.median(warm)))
     per = -(-per // period) * period  # whole lazy periods
     out: dict[str, list] = {"governed": [], "pinned": [], "threads": []}
@@ -86,8 +89,9 @@ def _measure_child(workload: str, blocks: int, per: int, block_s: float, precisi
 
 def measure(workload: str, blocks: int, per: int, block_s: float, precision: str) -> dict:
     """One fresh process's blocks (``OMP_WAIT_POLICY`` as artgan sets it)."""
-    env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
-    env.pop("OMP_NUM_THREADS", None)  # artgan's own default decides, as for a user
+    # OMP_NUM_THREADS dropped: artgan's own default decides, as for a user (and its import
+    # sets OMP_WAIT_POLICY=PASSIVE unless the caller chose one)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", workload,
                           "--blocks", str(blocks), "--per", str(per), "--block-s", str(block_s),
                           "--precision", precision],
