@@ -43,6 +43,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_args import workloads
+
 HERE = Path(__file__).resolve().parent
 LOADS = ("idle", "cpu", "training", "memory", "io")
 
@@ -285,7 +287,7 @@ def main() -> int:
         n = 0 if threads == "auto" else int(threads)
         policies.append((pol, n, policy, alloc[0] if alloc else "glibc"))
     rows = []
-    for workload in a.workloads.split(","):
+    for workload in workloads(a.workloads):
         for rnd in range(a.rounds):  # rounds interleave the policies: drift hits all alike
             for pol, threads, policy, allocator in policies:
                 for load in loads:

@@ -38,6 +38,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_args import workloads
+
 HERE = Path(__file__).resolve().parent
 TARGET = 0.05  # the bound on the default's idle cost
 WORKLOADS = "dcgan@32,dcgan@64,migan+hinge+lean+diffaug+proj+enc-cycle@64"
@@ -195,7 +197,7 @@ def main() -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for workload in a.workloads.split(","):
+    for workload in workloads(a.workloads):
         procs = []
         for i in range(a.processes):
             procs.append(measure(workload, a.blocks, a.per, a.block_s, a.precision))

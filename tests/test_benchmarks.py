@@ -139,3 +139,12 @@ def test_assemble_names_the_command_that_measured_not_its_own(tmp_path) -> None:
         f"Made by `python benchmarks/run_all.py --out {tmp_path}`"
         in (tmp_path / "SUMMARY.md").read_text()
     )
+
+
+def test_a_malformed_workload_is_a_one_line_error_before_any_measurement() -> None:
+    from bench_args import workloads
+
+    assert workloads("dcgan@32, migan+hinge@64") == ["dcgan@32", "migan+hinge@64"]
+    for bad in ("dcgan", "dcgan@", "@32", "dcgan@x", "dcgan@0", "dcgan@32,"):
+        with pytest.raises(SystemExit, match="use NAME@PIXELS"):
+            workloads(bad)
